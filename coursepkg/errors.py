@@ -1,0 +1,97 @@
+"""Error types and input validation shared by every part of ``coursepkg``.
+
+Every check raises an error that says *who* complained (the layer or function), *what* was
+expected, *what* was received, and *what to do* about it -- the three things a learner needs
+to fix a mistake without reading the package's source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CourseError(Exception):
+    """Base class of the errors ``coursepkg`` raises on purpose."""
+
+
+class ShapeError(CourseError, ValueError):
+    """An array has the wrong number of dimensions or the wrong size along one of them."""
+
+
+class DTypeError(CourseError, TypeError):
+    """An array has a dtype the operation cannot use (e.g. strings, objects, complex)."""
+
+
+class NonFiniteError(CourseError, FloatingPointError):
+    """A value that must be finite is NaN or infinite."""
+
+
+def describe(x) -> str:
+    """A short description of an array for error messages: ``shape (64, 784), float32``."""
+    x = np.asarray(x)
+    return f"shape {x.shape}, {x.dtype}"
+
+
+def as_float_array(x, who: str, dtype=None) -> np.ndarray:
+    """Return ``x`` as a floating-point array (of ``dtype`` when given), or raise ``DTypeError``.
+
+    Integers and booleans are converted; strings, objects and complex numbers are refused.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise DTypeError(
+            f"{who}: expected a real-valued numeric array, received {describe(arr)}. "
+            "Convert your data with np.asarray(x, dtype=np.float32)."
+        )
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if arr.dtype.kind != "f":
+        return arr.astype(np.float32)
+    return arr
+
+
+def check_shape(x: np.ndarray, who: str, expected: tuple, what: str = "input") -> None:
+    """Check ``x.shape`` against ``expected``, where ``None`` entries match any size.
+
+    ``expected`` is e.g. ``(None, 784)`` for a batch of 784-dimensional rows.
+    """
+    shape = np.shape(x)
+    if len(shape) != len(expected) or any(
+        e is not None and e != s for e, s in zip(expected, shape)
+    ):
+        want = "(" + ", ".join("batch" if i == 0 and e is None else ("any" if e is None else str(e))
+                               for i, e in enumerate(expected)) + ")"
+        if len(expected) == 1:
+            want = want[:-1] + ",)"
+        hint = ""
+        if len(shape) == len(expected) - 1 and len(expected) == 2:
+            hint = " A single example needs a batch axis: use x[None, :] or x.reshape(1, -1)."
+        elif len(shape) == len(expected) + 2 and len(expected) == 2:
+            hint = " Images must be flattened for a dense layer: use x.reshape(len(x), -1)."
+        raise ShapeError(
+            f"{who}: expected {what} of shape {want}, received shape {tuple(shape)}.{hint}"
+        )
+
+
+def check_finite(x, who: str, what: str = "input") -> None:
+    """Raise ``NonFiniteError`` when ``x`` holds a NaN or an infinity."""
+    if not np.all(np.isfinite(x)):
+        n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise NonFiniteError(
+            f"{who}: {what} contains {n_bad} NaN/inf value(s). This usually means training "
+            "diverged: lower the learning rate, check the data for NaNs, or clip gradients."
+        )
+
+
+def check_positive(value, who: str, name: str, allow_zero: bool = False) -> None:
+    """Raise ``ValueError`` unless the hyper-parameter ``value`` is positive (or zero if allowed)."""
+    ok = value >= 0 if allow_zero else value > 0
+    if not ok or not np.isfinite(value):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{who}: {name} must be a {bound} number, received {value!r}.")
+
+
+def check_probability(value, who: str, name: str) -> None:
+    """Raise ``ValueError`` unless ``0 <= value < 1``."""
+    if not (0.0 <= value < 1.0):
+        raise ValueError(f"{who}: {name} must lie in [0, 1), received {value!r}.")

@@ -1,0 +1,222 @@
+"""``Parameter``, ``Module`` and ``Sequential``: the three pieces every model is built from.
+
+A module is a function with a memory. ``forward(x)`` computes the output and caches whatever
+the backward pass will need; ``backward(grad_out)`` receives ∂C/∂(output), adds the gradients
+of its parameters into ``Parameter.grad`` (gradients *accumulate*, as in PyTorch) and returns
+∂C/∂(input) so the previous module can continue the chain rule:
+
+    forward:   a = f(x; θ)
+    backward:  θ.grad += (∂a/∂θ)ᵀ · ∂C/∂a,     returns (∂a/∂x)ᵀ · ∂C/∂a
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+DEFAULT_DTYPE = np.float32
+
+
+class Parameter:
+    """A learnable array ``data`` with the gradient ``grad`` of the cost with respect to it.
+
+    ``grad`` has the shape and dtype of ``data`` and starts at zero. Modules add to it in
+    ``backward``; optimizers read it in ``step`` and clear it in ``zero_grad``.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data, dtype=None):
+        self.data = np.array(data, dtype=dtype if dtype is not None else None, copy=True)
+        if self.data.dtype.kind != "f":
+            self.data = self.data.astype(DEFAULT_DTYPE)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def zero_grad(self) -> None:
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of layers, activations, losses and whole models.
+
+    Subclasses implement ``forward`` and ``backward``. Parameters and sub-modules stored as
+    attributes (directly, or inside lists and tuples) are found automatically by
+    ``parameters()``, ``train()``/``eval()`` and ``zero_grad()``.
+    """
+
+    training: bool = True
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_out):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    # ----------------------------------------------------------------- traversal
+    def _children(self) -> Iterator[tuple[str, object]]:
+        for name, value in vars(self).items():
+            if isinstance(value, (Parameter, Module)):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, (Parameter, Module)):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(name, parameter)`` pairs, each parameter once, in definition order."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            pre, module = stack.pop(0)
+            for name, value in module._children():
+                full = f"{pre}{name}"
+                if isinstance(value, Parameter):
+                    if id(value) not in seen:
+                        seen.add(id(value))
+                        yield full, value
+                else:
+                    stack.append((full + ".", value))
+
+    def parameters(self) -> list[Parameter]:
+        """All learnable parameters of this module and its sub-modules (each once)."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> Iterator["Module"]:
+        """This module and every sub-module, depth first."""
+        yield self
+        for _, value in self._children():
+            if isinstance(value, Module):
+                yield from value.modules()
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # ----------------------------------------------------------------- state
+    def zero_grad(self) -> None:
+        """Set every parameter gradient to zero (call before each backward pass)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch this module and its sub-modules to training mode (or evaluation if ``mode`` is False)."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Switch to evaluation mode: dropout off, batch norm uses its running statistics."""
+        return self.train(False)
+
+    def to(self, dtype) -> "Module":
+        """Convert every parameter (and its gradient) to ``dtype``, e.g. ``np.float64`` for gradient checks."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = np.zeros_like(p.data)
+        return self
+
+    def double(self) -> "Module":
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        return self.to(np.float32)
+
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """A copy of every parameter's values, keyed by name (for checkpoints and transfer learning)."""
+        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+
+    def load_state_dict(self, state) -> "Module":
+        """Copy values from ``state`` (as made by ``state_dict``) into this module's parameters."""
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys "
+                f"{unexpected}. The state must come from a model with the same architecture."
+            )
+        for name, p in own.items():
+            value = np.asarray(state[name])
+            if value.shape != p.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: parameter '{name}' expects shape "
+                    f"{p.data.shape}, received {value.shape}."
+                )
+            p.data[...] = value
+        return self
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = [(n, v) for n, v in self._children() if isinstance(v, Module)]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """A chain of modules: ``a = fₗ(… f₂(f₁(x)))``; backward runs the chain in reverse.
+
+    >>> model = Sequential(Dense(784, 30), Sigmoid(), Dense(30, 10))
+    """
+
+    def __init__(self, *layers: Module):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential: item {i} is a {type(layer).__name__}, not a Module. "
+                    "Pass layer instances, e.g. Sigmoid() rather than Sigmoid."
+                )
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out):
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def append(self, layer: Module) -> "Sequential":
+        self.layers.append(layer)
+        return self
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
