@@ -19,8 +19,8 @@ array G: C(x, θ) = Σ G ⊙ module(x). Then ∂C/∂output = G, which is exactl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -16,7 +16,7 @@ where ``fan_in`` is the number of inputs of one unit (``n_in`` for a dense layer
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,5 +1,14 @@
 """Data sets and batching: toy problems, MNIST, Fashion-MNIST, text."""
 
 from .batching import minibatches, num_batches, one_hot, train_val_test_split
+from .download import REGISTRY, ChecksumError, DataNotFoundError, RemoteFile, cache_dir, fetch, fetch_many
+from .mnist import FASHION_MNIST_CLASSES, IDXFormatError, load_fashion_mnist, load_mnist, read_idx
+from .text import CharVocab, load_tiny_shakespeare
+from .toy import blobs, circles, logic_gate, moons, regression_1d, spirals
 
-__all__ = ["minibatches", "num_batches", "one_hot", "train_val_test_split"]
+__all__ = ["minibatches", "num_batches", "one_hot", "train_val_test_split",
+    "REGISTRY", "ChecksumError", "DataNotFoundError", "RemoteFile", "cache_dir", "fetch", "fetch_many",
+    "FASHION_MNIST_CLASSES", "IDXFormatError", "load_fashion_mnist", "load_mnist", "read_idx",
+    "CharVocab", "load_tiny_shakespeare",
+    "blobs", "circles", "logic_gate", "moons", "regression_1d", "spirals",
+]

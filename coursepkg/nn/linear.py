@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import init as initializers
 from ..errors import as_float_array, check_shape
 from .module import DEFAULT_DTYPE, Module, Parameter

@@ -12,7 +12,7 @@ of its parameters into ``Parameter.grad`` (gradients *accumulate*, as in PyTorch
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -101,7 +101,7 @@ class Module:
         """All learnable parameters of this module and its sub-modules (each once)."""
         return [p for _, p in self.named_parameters()]
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         """This module and every sub-module, depth first."""
         yield self
         for _, value in self._children():
@@ -117,34 +117,34 @@ class Module:
         for p in self.parameters():
             p.zero_grad()
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Switch this module and its sub-modules to training mode (or evaluation if ``mode`` is False)."""
         for m in self.modules():
             m.training = mode
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Switch to evaluation mode: dropout off, batch norm uses its running statistics."""
         return self.train(False)
 
-    def to(self, dtype) -> "Module":
+    def to(self, dtype) -> Module:
         """Convert every parameter (and its gradient) to ``dtype``, e.g. ``np.float64`` for gradient checks."""
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = np.zeros_like(p.data)
         return self
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(np.float64)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(np.float32)
 
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """A copy of every parameter's values, keyed by name (for checkpoints and transfer learning)."""
         return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
 
-    def load_state_dict(self, state) -> "Module":
+    def load_state_dict(self, state) -> Module:
         """Copy values from ``state`` (as made by ``state_dict``) into this module's parameters."""
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state))
@@ -206,7 +206,7 @@ class Sequential(Module):
             grad_out = layer.backward(grad_out)
         return grad_out
 
-    def append(self, layer: Module) -> "Sequential":
+    def append(self, layer: Module) -> Sequential:
         self.layers.append(layer)
         return self
 

@@ -1,0 +1,50 @@
+# Neural Networks from Scratch — the two commands a newcomer needs:
+#   make lab    install everything into .venv/ and open JupyterLab on the start notebook
+#   make test   install everything into .venv/ and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+# nbval runs notebooks/ and solutions/ cell by cell; pytest-xdist splits files over JOBS workers.
+PYTEST_ARGS ?= -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+               -p no:cacheprovider tests notebooks solutions
+
+.PHONY: lab test venv unit notebooks exercises check-exercises lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+test: $(STAMP)
+	$(BIN)/ruff check coursepkg tests bench tools
+	COURSEPKG_STRICT_CHECKS=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) tests
+
+notebooks: $(STAMP)
+	COURSEPKG_STRICT_CHECKS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax \
+		--nbval-current-env -p no:cacheprovider notebooks solutions
+
+exercises: $(STAMP)
+	$(BIN)/python -m coursepkg.grading.generate
+
+check-exercises: $(STAMP)
+	$(BIN)/python -m coursepkg.grading.generate --check
+
+lint: $(STAMP)
+	$(BIN)/ruff check coursepkg tests bench tools
+
+bench: $(STAMP)
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
