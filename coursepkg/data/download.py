@@ -124,6 +124,14 @@ def _key(path: Path, entry: RemoteFile) -> tuple[str, int, int, str]:
     return str(path.resolve()), st.st_size, st.st_mtime_ns, entry.sha256
 
 
+def _sha256_file(path: Path) -> str:
+    sha = hashlib.sha256()  # (hashlib.file_digest needs Python 3.11)
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
 def _problem(path: Path, entry: RemoteFile) -> str | None:
     """None when ``path`` has the registered size and SHA-256, else what is wrong with it."""
     key = _key(path, entry)
@@ -131,8 +139,7 @@ def _problem(path: Path, entry: RemoteFile) -> str | None:
         return None
     if key[1] != entry.size:
         return f"it has {key[1]:,} bytes, expected {entry.size:,}"
-    with open(path, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    digest = _sha256_file(path)
     if digest != entry.sha256:
         return f"its SHA-256 is {digest}, expected {entry.sha256}"
     _verified.add(key)

@@ -65,13 +65,15 @@ class CharVocab:
     def decode(self, ids) -> str:
         """The string whose characters have indices ``ids`` (a sequence of integers)."""
         ids = np.asarray(ids)
+        if ids.size == 0:  # np.asarray([]) is float64
+            return ""
         if ids.dtype.kind not in "iu" or ids.ndim > 1:
             raise ValueError(
                 f"CharVocab.decode: expected a 1-D sequence of integer indices, received "
                 f"shape {ids.shape}, {ids.dtype}. Decode one sequence at a time."
             )
         ids = ids.reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+        if ids.min() < 0 or ids.max() >= len(self):
             raise ValueError(
                 f"CharVocab.decode: indices must lie in [0, {len(self) - 1}], received values "
                 f"from {ids.min()} to {ids.max()}."

@@ -95,7 +95,7 @@ def leaky_relu(z, alpha: float = 0.01) -> np.ndarray:
 
 
 def leaky_relu_prime(z, alpha: float = 0.01) -> np.ndarray:
-    """``1`` for ``z > 0``, ``α`` otherwise."""
+    """``leaky_relu'(z) = 1`` for ``z > 0`` and ``α`` otherwise."""
     z = _f(z, "leaky_relu_prime")
     return np.where(z > 0, 1, float(alpha)).astype(z.dtype)
 
@@ -103,8 +103,8 @@ def leaky_relu_prime(z, alpha: float = 0.01) -> np.ndarray:
 def ramp(z, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Ramp: the identity clipped to ``[low, high]``, ``a = min(high, max(low, z))``.
 
-    The course notes write the ramp as ``min(−1, max(1, z))``, which is the constant −1: the
-    inner and outer bounds are swapped. The intended function clips to an interval; with
+    The course notes write the ramp as ``min(−1, max(1, z))``, a typo: that expression is the
+    constant −1 (the inner and outer bounds are swapped). The intended function clips to an interval; with
     ``[low, high] = [−1, 1]`` it is :func:`hardtanh`.
     """
     z = _f(z, "ramp")
@@ -112,7 +112,7 @@ def ramp(z, low: float = 0.0, high: float = 1.0) -> np.ndarray:
 
 
 def ramp_prime(z, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-    """``1{low < z < high}``: slope 1 inside the interval, 0 where the output is clipped."""
+    """``ramp'(z) = 1{low < z < high}``: slope 1 inside the interval, 0 where the output is clipped."""
     z = _f(z, "ramp_prime")
     return ((z > low) & (z < high)).astype(z.dtype)
 
@@ -126,7 +126,7 @@ def hardtanh(z, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray:
 
 
 def hardtanh_prime(z, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray:
-    """``1{min_val < z < max_val}``."""
+    """``hardtanh'(z) = 1{min_val < z < max_val}``."""
     return ramp_prime(z, min_val, max_val)
 
 

@@ -84,7 +84,7 @@ class RBF(_Activation):
         self.log_width.grad -= 2 * np.sum(q * self._s, axis=0)
         return 2 * (x * w.sum(axis=1, keepdims=True) - w @ c)
 
-    def init_centers_from(self, X, rng=None, set_widths: bool = True) -> "RBF":
+    def init_centers_from(self, X, rng=None, set_widths: bool = True) -> RBF:
         """Place the centres on ``n_centers`` distinct rows of ``X`` drawn at random.
 
         With ``set_widths`` every width becomes ``σ = d_max / √(2m)``, where ``d_max`` is the

@@ -1,0 +1,161 @@
+"""Time one training epoch of MNIST-shaped MLPs: coursepkg vs PyTorch CPU vs per-example backprop.
+
+Run: ``python bench/bench_mlp.py [--examples N]``. Prints, for the 784-30-10 and 784-256-256-10
+nets (ReLU, softmax cross-entropy, SGD) at mini-batch 128 and 10:
+
+* seconds per epoch of 50,000 examples (timed on ``--examples`` and scaled),
+* the ratio PyTorch / coursepkg (> 1 means coursepkg is faster) when torch is installed,
+* the achieved GFLOP/s against a large float32 GEMM measured in the same run,
+* the speed-up of batched backprop over a loop over the examples of each mini-batch.
+
+Targets (float32, 2 cores): ratio ≥ 1 at batch 128 and ≥ 1.4 at batch 10; ≥ 45% of the GEMM
+figure for 784-256-256-10 at batch 128; ≥ 10x over per-example backprop at batch 128.
+Each library is timed in blocks of at least 0.15 s with a pause between libraries, because
+alternating single calls makes the NumPy and PyTorch thread pools fight on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from coursepkg.nn import CrossEntropyLoss, Dense, ReLU, Sequential
+from coursepkg.optim import SGD
+from coursepkg.train import Trainer
+
+EPOCH = 50_000
+PAUSE = 0.5
+
+
+def best_of(fn, repeats: int = 3, min_block: float = 0.15) -> float:
+    """Smallest mean time per call of ``fn`` over ``repeats`` blocks of at least ``min_block`` s."""
+    best = np.inf
+    for _ in range(repeats):
+        calls, start = 0, time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_block:
+                break
+        best = min(best, elapsed / calls)
+    return best
+
+
+def gemm_gflops(n: int = 2048) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    return 2 * n**3 / best_of(lambda: a @ b) / 1e9
+
+
+def useful_flops(sizes, n: int) -> float:
+    """Forward 2·Σ n_in·n_out, backward 4·Σ (dW and dX) minus dX of the first layer, per example."""
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return n * (6 * macs - 2 * sizes[0] * sizes[1])
+
+
+def coursepkg_model(sizes):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(a, b, init="he", rng=i))
+        if i < len(sizes) - 2:
+            layers.append(ReLU())
+    return Sequential(*layers)
+
+
+def coursepkg_epoch(sizes, X, y, batch):
+    model = coursepkg_model(sizes)
+    trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.01), progress=False)
+
+    def run():
+        for i in range(0, len(X), batch):
+            trainer.train_batch(X[i:i + batch], y[i:i + batch])
+
+    return best_of(run, repeats=2)
+
+
+def per_example_epoch(sizes, X, y, batch):
+    """The same SGD step, but backprop one example at a time and sum the gradients."""
+    model = coursepkg_model(sizes)
+    loss = CrossEntropyLoss()
+    opt = SGD(model.parameters(), lr=0.01)
+
+    def run():
+        for i in range(0, len(X), batch):
+            model.zero_grad()
+            for j in range(i, min(i + batch, len(X))):
+                loss.forward(model.forward(X[j:j + 1]), y[j:j + 1])
+                model.backward(loss.backward() / batch)
+            opt.step()
+
+    return best_of(run, repeats=1)
+
+
+def torch_epoch(sizes, X, y, batch):
+    import torch
+
+    torch.set_num_threads(2)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def run():
+        for i in range(0, len(Xt), batch):
+            opt.zero_grad()
+            loss_fn(model(Xt[i:i + batch]), yt[i:i + batch]).backward()
+            opt.step()
+
+    return best_of(run, repeats=2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=10_000, help="examples timed per epoch (scaled to 50k)")
+    args = parser.parse_args(argv)
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+        print("PyTorch not installed: skipping the comparison (pip install torch to enable it)")
+
+    rng = np.random.default_rng(0)
+    n = args.examples
+    X = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    scale = EPOCH / n
+    gemm = gemm_gflops()
+    print(f"float32 GEMM 2048³: {gemm:.1f} GFLOP/s\n")
+    header = f"{'net':<16} {'batch':>5} {'coursepkg s/epoch':>18} {'torch s/epoch':>14} {'torch/ours':>10} " \
+             f"{'GFLOP/s':>8} {'% GEMM':>7} {'vs per-example':>15}"
+    print(header)
+    print("-" * len(header))
+    for sizes in ([784, 30, 10], [784, 256, 256, 10]):
+        for batch in (128, 10):
+            ours = coursepkg_epoch(sizes, X, y, batch) * scale
+            time.sleep(PAUSE)
+            theirs = torch_epoch(sizes, X, y, batch) * scale if have_torch else float("nan")
+            time.sleep(PAUSE)
+            gflops = useful_flops(sizes, EPOCH) / ours / 1e9
+            speedup = ""
+            if batch == 128:
+                m = max(n // 10, 1280)
+                loop = per_example_epoch(sizes, X[:m], y[:m], batch) * EPOCH / m
+                speedup = f"{loop / ours:.1f}x"
+            name = "-".join(map(str, sizes))
+            print(f"{name:<16} {batch:>5} {ours:>18.3f} {theirs:>14.3f} {theirs / ours:>10.2f} "
+                  f"{gflops:>8.1f} {100 * gflops / gemm:>6.1f}% {speedup:>15}")
+
+
+if __name__ == "__main__":
+    main()
