@@ -215,7 +215,8 @@ def delta_rule(X, t, lr: float = 0.1, epochs: int = 50, mode: str = "batch", w0=
                 steps.append(w.copy())
         ws.append(w.copy())
         bs.append(b)
-        errs.append(float(delta_rule_error(X, t, w, b)))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported just below
+            errs.append(float(delta_rule_error(X, t, w, b)))
         if not np.isfinite(errs[-1]):
             raise FloatingPointError(
                 f"delta_rule: the error became {errs[-1]} after epoch {len(errs)}: the learning "

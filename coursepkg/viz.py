@@ -110,3 +110,107 @@ def plot_function_and_derivative(f, df, name: str, z=None, ax=None):
     ax.set_xlabel("z")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_decision_line(w, b, X=None, y=None, ax=None, lims=(-0.5, 1.5), shade: bool = True,
+                       label: str | None = None, **line_kwargs):
+    """Draw a linear unit's decision line ``w₁x₁ + w₂x₂ + b = 0`` (and its data) in 2-D.
+
+    ``shade`` tints the half-plane where ``z = x·w + b > 0`` (the unit outputs 1). ``X, y``
+    (optional) are scattered on top, coloured by label. ``lims`` is the square plotting window
+    (ignored when ``X`` is given: the window then covers the data plus a margin). Returns ``ax``.
+    """
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.4))
+    w = np.asarray(w, dtype=float).reshape(-1)
+    b = float(np.asarray(b).reshape(()))
+    if X is not None:
+        X = np.asarray(X)
+        lo, hi = float(X.min()) - 0.5, float(X.max()) + 0.5
+    else:
+        lo, hi = lims
+    if shade:
+        xx, yy = np.meshgrid(np.linspace(lo, hi, 200), np.linspace(lo, hi, 200))
+        ax.contourf(xx, yy, (w[0] * xx + w[1] * yy + b > 0).astype(float), levels=[-0.5, 0.5, 1.5],
+                    colors=["#dde6f5", "#f7dcd5"], alpha=0.8)
+    line_kwargs.setdefault("color", "k")
+    if abs(w[1]) > 1e-12:  # x₂ = −(w₁x₁ + b)/w₂
+        xs = np.array([lo, hi])
+        ax.plot(xs, -(w[0] * xs + b) / w[1], label=label, **line_kwargs)
+    elif abs(w[0]) > 1e-12:  # vertical line x₁ = −b/w₁
+        ax.axvline(-b / w[0], label=label, **line_kwargs)
+    if X is not None:
+        ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).reshape(-1) if y is not None else None,
+                   cmap="coolwarm", vmin=0, vmax=1, edgecolors="k", s=70, zorder=3)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def plot_compute_graph(nodes, edges, values=None, grads=None, ax=None, title: str | None = None):
+    """Draw a computational graph with forward values (green, above) and gradients (red, below).
+
+    ``nodes`` maps a name to ``(x, y, label)``: its position and the text in its circle (an
+    operation such as ``"+"`` or ``"×"``, or a variable name). ``edges`` lists ``(src, dst)``
+    pairs; an edge carries ``src``'s value forward and ``∂f/∂src`` backward, so ``values`` and
+    ``grads`` (optional) map node names to the numbers written on the edges leaving them (on a
+    short stub to the right for a node without outgoing edge, the output).
+    """
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.2))
+    values, grads = values or {}, grads or {}
+    leaving = {src: dst for src, dst in edges}
+    for name, (x, y, label) in nodes.items():
+        ax.add_patch(plt.Circle((x, y), 0.28, facecolor="#f4f4f4", edgecolor="k", zorder=2))
+        ax.text(x, y, label, ha="center", va="center", fontsize=13, zorder=3)
+        if name in leaving:
+            x2, y2 = nodes[leaving[name]][:2]
+            ax.annotate("", xy=(x2, y2), xytext=(x, y), zorder=1,
+                        arrowprops=dict(arrowstyle="-|>", shrinkA=15, shrinkB=15, color="k"))
+        else:
+            x2, y2 = x + 1.0, y
+            ax.annotate("", xy=(x2, y2), xytext=(x, y), arrowprops=dict(arrowstyle="-", shrinkA=15))
+        mx, my = (x + x2) / 2, (y + y2) / 2
+        if name in values:
+            ax.text(mx, my + 0.12, f"{values[name]:g}", color="green", ha="center", va="bottom", fontsize=11)
+        if name in grads:
+            ax.text(mx, my - 0.12, f"{grads[name]:g}", color="red", ha="center", va="top", fontsize=11)
+    xs = [p[0] for p in nodes.values()]
+    ys = [p[1] for p in nodes.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 1.3)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_confusion_matrix(counts, ax=None, labels=None, cmap="Blues"):
+    """Show a confusion matrix ``counts[true, predicted]`` as a heat map with the counts written in.
+
+    Rows are the true classes, columns the predicted ones: the diagonal holds the correct
+    predictions, an off-diagonal entry ``[i, j]`` counts examples of class ``i`` taken for ``j``.
+    """
+    plt = _plt()
+    counts = np.asarray(counts)
+    k = len(counts)
+    labels = list(range(k)) if labels is None else list(labels)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * k + 1.5, 0.55 * k + 1))
+    ax.imshow(np.log1p(counts), cmap=cmap)  # log scale: the small off-diagonal counts stay visible
+    threshold = np.log1p(counts).max() / 2
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if np.log1p(counts[i, j]) > threshold else "black")
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return ax

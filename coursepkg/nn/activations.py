@@ -34,7 +34,10 @@ class _Activation(Module):
         return None
 
     def _validate(self, x) -> np.ndarray:
-        x = as_float_array(x, repr(self), self._dtype())
+        dtype = self._dtype()
+        if type(x) is np.ndarray and x.ndim and (x.dtype == dtype if dtype else x.dtype.kind == "f"):
+            return x  # fast path: the common case pays no formatting of error messages
+        x = as_float_array(x, repr(self), dtype)
         if x.ndim == 0:
             raise ShapeError(
                 f"{self!r}: expected a batch (an array with the batch axis first), received a "

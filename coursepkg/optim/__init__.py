@@ -3,6 +3,7 @@
 from .adaptive import Adadelta, Adagrad, Adam, RMSprop
 from .annealing import Annealer, AnnealTrace, Boltzmann, Cauchy, CauchyBackprop, make_closure, squash_weights
 from .clipping import clip_grad_norm, clip_grad_value, grad_norm
+from .elementwise import ElementwiseOptimizer, num_threads, set_num_threads
 from .functions import Beale, QuadraticBowl, Rosenbrock, Saddle, Surface, trajectory
 from .newton import Newton, newton_step, numerical_hessian
 from .noise import add_gradient_noise, noise_variance
@@ -12,7 +13,7 @@ from .schedules import Constant, ExponentialDecay, InverseTime, PlateauDetector,
 from .sgd import SGD
 
 __all__ = [
-    "Optimizer", "SGD",
+    "Optimizer", "ElementwiseOptimizer", "set_num_threads", "num_threads", "SGD",
     "Adagrad", "Adadelta", "RMSprop", "Adam",
     "Rprop", "AdaptiveGains",
     "Newton", "newton_step", "numerical_hessian",

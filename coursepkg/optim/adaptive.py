@@ -5,27 +5,22 @@ weights with large (or noisy) gradients take small steps and weights with small 
 larger ones. Notation: ``g = ∂C/∂θ`` is the gradient of one weight at step ``t``; every
 operation below is elementwise.
 
-Each update runs in place on ``p.data`` with one scratch array per parameter (``out=``), so a
-step allocates no temporary arrays however big the model is.
+Each update is a kernel on flat arrays (see ``ElementwiseOptimizer``) that works in place with
+``out=`` and one scratch array per parameter, so a step allocates nothing however big the
+model is.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import check_positive, check_probability
-from .optimizer import Optimizer
+from .elementwise import ElementwiseOptimizer
 
 
-def state_array(state: dict, key: str, like: np.ndarray) -> np.ndarray:
-    """``state[key]``, created as zeros shaped like ``like`` on first use (velocities, averages)."""
-    arr = state.get(key)
-    if arr is None:
-        arr = state[key] = np.zeros_like(like)
-    return arr
-
-
-class Adagrad(Optimizer):
+class Adagrad(ElementwiseOptimizer):
     """Adagrad: the step of each weight shrinks with the sum of its squared gradients.
 
         G ← G + g²
@@ -43,19 +38,20 @@ class Adagrad(Optimizer):
         check_positive(eps, "Adagrad", "eps")
         self.eps = eps
 
-    def _update(self, p, state):
-        G = state_array(state, "sum_sq", p.data)
-        buf = state_array(state, "buffer", p.data)
-        np.multiply(p.grad, p.grad, out=buf)
+    state_names = ("sum_sq",)
+
+    def kernel(self, theta, g, s):
+        G, buf = s["sum_sq"], s["buffer"]
+        np.multiply(g, g, out=buf)
         G += buf
         np.sqrt(G, out=buf)
         buf += self.eps
-        np.divide(p.grad, buf, out=buf)
+        np.divide(g, buf, out=buf)
         buf *= -self.lr
-        p.data += buf
+        theta += buf
 
 
-class Adadelta(Optimizer):
+class Adadelta(ElementwiseOptimizer):
     """Adadelta: Adagrad with a decaying window, and steps measured in the units of ``θ``.
 
         E[g²]  ← γ E[g²] + (1 − γ) g²
@@ -68,6 +64,10 @@ class Adadelta(Optimizer):
     average of the *previous* steps, ``RMS[Δθ]ₜ₋₁``: the notes write ``RMS[Δθ]ₜ``, which would
     need ``Δθₜ`` before it is computed. At the start ``E[Δθ²] = 0``, so the first step is
     ``√ε / RMS[g]`` per unit gradient; ``ε`` therefore sets how fast Adadelta gets going.
+    Near a minimum both averages fade towards 0 and the ratio towards ``√ε/√ε = 1``: Adadelta
+    then behaves like gradient descent with ``η ≈ lr``, which oscillates where the curvature
+    exceeds ``2/lr`` — so "no learning rate" really means ``lr = 1``, and a stiff problem may
+    still need a smaller one.
     """
 
     def __init__(self, params, lr: float = 1.0, gamma: float = 0.9, eps: float = 1e-6):
@@ -76,32 +76,29 @@ class Adadelta(Optimizer):
         check_positive(eps, "Adadelta", "eps")
         self.gamma, self.eps = gamma, eps
 
-    def _update(self, p, state):
-        Eg2 = state_array(state, "mean_sq_grad", p.data)
-        Edx2 = state_array(state, "mean_sq_delta", p.data)
-        buf = state_array(state, "buffer", p.data)
-        delta = state_array(state, "delta", p.data)
+    state_names = ("mean_sq_grad", "mean_sq_delta", "delta")
+
+    def kernel(self, theta, g, s):
+        Eg2, Edx2, delta, buf = s["mean_sq_grad"], s["mean_sq_delta"], s["delta"], s["buffer"]
         gamma, eps = self.gamma, self.eps
-        np.multiply(p.grad, p.grad, out=buf)          # E[g²] ← γ E[g²] + (1−γ) g²
+        np.multiply(g, g, out=buf)                    # E[g²] ← γ E[g²] + (1−γ) g²
         buf *= 1 - gamma
         Eg2 *= gamma
         Eg2 += buf
-        np.add(Edx2, eps, out=delta)                  # Δθ = −√(E[Δθ²]+ε) / √(E[g²]+ε) · g
+        np.add(Edx2, eps, out=delta)                  # d = √(E[Δθ²]+ε) / √(E[g²]+ε) · g = −Δθ
         np.add(Eg2, eps, out=buf)
         np.divide(delta, buf, out=delta)
         np.sqrt(delta, out=delta)
-        delta *= p.grad
-        np.negative(delta, out=delta)
-        np.multiply(delta, delta, out=buf)            # E[Δθ²] ← γ E[Δθ²] + (1−γ) Δθ²
+        delta *= g
+        np.multiply(delta, delta, out=buf)            # E[Δθ²] ← γ E[Δθ²] + (1−γ) d²
         buf *= 1 - gamma
         Edx2 *= gamma
         Edx2 += buf
-        if self.lr != 1.0:
-            delta *= self.lr
-        p.data += delta
+        delta *= -self.lr                             # θ ← θ − η d
+        theta += delta
 
 
-class RMSprop(Optimizer):
+class RMSprop(ElementwiseOptimizer):
     """RMSprop: divide the gradient by a running root-mean-square of recent gradients.
 
         E[g²] ← γ E[g²] + (1 − γ) g²
@@ -124,27 +121,30 @@ class RMSprop(Optimizer):
         check_positive(eps, "RMSprop", "eps")
         self.gamma, self.eps, self.momentum = gamma, eps, momentum
 
-    def _update(self, p, state):
-        Eg2 = state_array(state, "mean_sq_grad", p.data)
-        buf = state_array(state, "buffer", p.data)
-        np.multiply(p.grad, p.grad, out=buf)
+    @property
+    def state_names(self):
+        return ("mean_sq_grad", "velocity") if self.momentum else ("mean_sq_grad",)
+
+    def kernel(self, theta, g, s):
+        Eg2, buf = s["mean_sq_grad"], s["buffer"]
+        np.multiply(g, g, out=buf)            # E[g²] ← γ E[g²] + (1−γ) g²
         buf *= 1 - self.gamma
         Eg2 *= self.gamma
         Eg2 += buf
-        np.sqrt(Eg2, out=buf)
+        np.sqrt(Eg2, out=buf)                 # g / (√E[g²] + ε)
         buf += self.eps
-        np.divide(p.grad, buf, out=buf)
+        np.divide(g, buf, out=buf)
         buf *= -self.lr
         if self.momentum:
-            v = state_array(state, "velocity", p.data)
+            v = s["velocity"]                 # v ← μ v − η g/(√E[g²] + ε);  θ ← θ + v
             v *= self.momentum
             v += buf
-            p.data += v
+            theta += v
         else:
-            p.data += buf
+            theta += buf
 
 
-class Adam(Optimizer):
+class Adam(ElementwiseOptimizer):
     """Adam (adaptive moment estimation): momentum on the mean, RMSprop on the scale.
 
         m ← β₁ m + (1 − β₁) g              first moment (mean) of the gradient
@@ -166,23 +166,23 @@ class Adam(Optimizer):
         check_positive(eps, "Adam", "eps")
         self.betas, self.eps = (beta1, beta2), eps
 
-    def _update(self, p, state):
-        m = state_array(state, "m", p.data)
-        v = state_array(state, "v", p.data)
-        buf = state_array(state, "buffer", p.data)
+    state_names = ("m", "v")
+
+    def kernel(self, theta, g, s):
+        m, v, buf = s["m"], s["v"], s["buffer"]
         beta1, beta2 = self.betas
-        np.subtract(p.grad, m, out=buf)       # m ← m + (1−β₁)(g − m)
+        np.subtract(g, m, out=buf)            # m ← m + (1−β₁)(g − m)
         buf *= 1 - beta1
         m += buf
-        np.multiply(p.grad, p.grad, out=buf)  # v ← β₂ v + (1−β₂) g²
+        np.multiply(g, g, out=buf)            # v ← β₂ v + (1−β₂) g²
         buf *= 1 - beta2
         v *= beta2
         v += buf
         # η m̂/(√v̂ + ε) = (η c₂/c₁) m/(√v + ε c₂) with c₁ = 1−β₁ᵗ, c₂ = √(1−β₂ᵗ)
         c1 = 1 - beta1 ** self.t
-        c2 = np.sqrt(1 - beta2 ** self.t)
+        c2 = math.sqrt(1 - beta2 ** self.t)
         np.sqrt(v, out=buf)
         buf += self.eps * c2
         np.divide(m, buf, out=buf)
         buf *= -self.lr * c2 / c1
-        p.data += buf
+        theta += buf

@@ -116,11 +116,13 @@ class Beale(Surface):
         return sum(2 * r * dx for r, dx, _ in terms), sum(2 * r * dy for r, _, dy in terms)
 
     def _hessian(self, x, y):
+        # f = Σ r²  ⇒  ∂²f/∂u∂w = 2 Σ (∂r/∂u ∂r/∂w + r ∂²r/∂u∂w), with ∂²r/∂x² = 0,
+        # ∂²r/∂x∂y = k yᵏ⁻¹ and ∂²r/∂y² = k(k−1) x yᵏ⁻² (zero for k = 1)
         hxx = hxy = hyy = 0.0
         for k, (r, dx, dy) in enumerate(self._terms(x, y), 1):
             hxx += 2 * dx * dx
-            hxy += 2 * dx * dy + 2 * r * k * y ** (k - 1)
-            hyy += 2 * dy * dy + 2 * r * k * (k - 1) * x * y ** (k - 2) if k > 1 else 2 * dy * dy
+            hxy += 2 * (dx * dy + r * k * y ** (k - 1))
+            hyy += 2 * (dy * dy + (r * k * (k - 1) * x * y ** (k - 2) if k > 1 else 0.0))
         return [[hxx, hxy], [hxy, hyy]]
 
 

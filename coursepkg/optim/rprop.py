@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import check_positive
-from .adaptive import state_array
-from .optimizer import Optimizer
+from .elementwise import ElementwiseOptimizer
 
 
 def _check_range(bounds, who: str, name: str) -> tuple[float, float]:
@@ -25,18 +24,13 @@ def _check_range(bounds, who: str, name: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _sign_products(p, state) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the scratch array with ``g·g_prev`` (> 0: same sign, < 0: flipped) and return it
-    with a boolean scratch mask of the same shape."""
-    buf = state_array(state, "buffer", p.data)
-    agree = state.get("mask")
-    if agree is None:
-        agree = state["mask"] = np.empty(p.shape, dtype=bool)
-    np.multiply(p.grad, state_array(state, "prev_grad", p.data), out=buf)
-    return buf, agree
+def _sign_agreement(g, s) -> np.ndarray:
+    """Fill the scratch array with ``g·g_prev`` (> 0: same sign, < 0: flipped) and return it."""
+    np.multiply(g, s["prev_grad"], out=s["buffer"])
+    return s["buffer"]
 
 
-class Rprop(Optimizer):
+class Rprop(ElementwiseOptimizer):
     """Resilient backpropagation: each weight moves by its own step ``Δ``; only the sign of
     the gradient is used, never its size.
 
@@ -61,24 +55,32 @@ class Rprop(Optimizer):
         self.etas = (float(eta_minus), float(eta_plus))
         self.step_range = _check_range(step_range, "Rprop", "step_range")
 
-    def _update(self, p, state):
-        step = state.get("step")
-        if step is None:
-            step = state["step"] = np.full_like(p.data, self.lr)
-        buf, agree = _sign_products(p, state)
+    state_names = ("step", "prev_grad", "mask")
+
+    def init_state(self, name, p):
+        if name == "step":
+            return np.full_like(p.data, self.lr)
+        if name == "mask":
+            return np.empty(p.shape, dtype=bool)
+        return super().init_state(name, p)
+
+    def kernel(self, theta, g, s):
+        step, mask = s["step"], s["mask"]
+        agreement = _sign_agreement(g, s)
         eta_minus, eta_plus = self.etas
-        np.greater(buf, 0, out=agree)
-        np.multiply(step, eta_plus, out=step, where=agree)
-        np.less(buf, 0, out=agree)
-        np.multiply(step, eta_minus, out=step, where=agree)
+        np.greater(agreement, 0, out=mask)
+        np.multiply(step, eta_plus, out=step, where=mask)
+        np.less(agreement, 0, out=mask)
+        np.multiply(step, eta_minus, out=step, where=mask)
         np.clip(step, *self.step_range, out=step)
-        np.sign(p.grad, out=buf)
+        buf = s["buffer"]
+        np.sign(g, out=buf)
         buf *= step
-        p.data -= buf
-        np.copyto(state["prev_grad"], p.grad)
+        theta -= buf
+        np.copyto(s["prev_grad"], g)
 
 
-class AdaptiveGains(Optimizer):
+class AdaptiveGains(ElementwiseOptimizer):
     """Separate adaptive learning rates: each weight's step is ``η`` times its own gain.
 
         gain ← gain + 0.05    if g·g_prev > 0   (same sign: grow additively)
@@ -102,17 +104,25 @@ class AdaptiveGains(Optimizer):
         self.increase, self.decay = increase, decay
         self.gain_range = _check_range(gain_range, "AdaptiveGains", "gain_range")
 
-    def _update(self, p, state):
-        gain = state.get("gain")
-        if gain is None:
-            gain = state["gain"] = np.ones_like(p.data)
-        buf, agree = _sign_products(p, state)
-        np.greater(buf, 0, out=agree)
-        np.add(gain, self.increase, out=gain, where=agree)
-        np.less(buf, 0, out=agree)
-        np.multiply(gain, self.decay, out=gain, where=agree)
+    state_names = ("gain", "prev_grad", "mask")
+
+    def init_state(self, name, p):
+        if name == "gain":
+            return np.ones_like(p.data)
+        if name == "mask":
+            return np.empty(p.shape, dtype=bool)
+        return super().init_state(name, p)
+
+    def kernel(self, theta, g, s):
+        gain, mask = s["gain"], s["mask"]
+        agreement = _sign_agreement(g, s)
+        np.greater(agreement, 0, out=mask)
+        np.add(gain, self.increase, out=gain, where=mask)
+        np.less(agreement, 0, out=mask)
+        np.multiply(gain, self.decay, out=gain, where=mask)
         np.clip(gain, *self.gain_range, out=gain)
-        np.multiply(gain, p.grad, out=buf)
+        buf = s["buffer"]
+        np.multiply(gain, g, out=buf)
         buf *= -self.lr
-        p.data += buf
-        np.copyto(state["prev_grad"], p.grad)
+        theta += buf
+        np.copyto(s["prev_grad"], g)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import check_probability
-from .optimizer import Optimizer
+from .elementwise import ElementwiseOptimizer
 
 
-class SGD(Optimizer):
+class SGD(ElementwiseOptimizer):
     """Gradient descent on mini-batches: ``θ ← θ − η ∇C(θ)``.
 
     With momentum ``μ`` a velocity ``v`` (one per weight) accumulates past gradients:
@@ -38,20 +38,22 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.nesterov = nesterov
 
-    def _update(self, p, state):
-        if self.momentum == 0:
-            p.data -= self.lr * p.grad
+    @property
+    def state_names(self):
+        return ("velocity",) if self.momentum else ()
+
+    def kernel(self, theta, g, s):
+        buf = s["buffer"]
+        np.multiply(g, -self.lr, out=buf)         # −η g
+        if self.momentum == 0:                    # θ ← θ − η g
+            theta += buf
             return
-        v = state.get("velocity")
-        if v is None:
-            v = state["velocity"] = np.zeros_like(p.data)
-        mu = self.momentum
-        if self.nesterov:
-            # θ̃ ← θ̃ + μ v_new − η g with v_new = μ v − η g
-            v *= mu
-            v -= self.lr * p.grad
-            p.data += mu * v - self.lr * p.grad
-        else:
-            v *= mu
-            v -= self.lr * p.grad
-            p.data += v
+        v = s["velocity"]
+        v *= self.momentum                        # v_new = μ v − η g
+        v += buf
+        if self.nesterov:                         # θ̃ ← θ̃ + μ v_new − η g
+            theta += buf
+            np.multiply(v, self.momentum, out=buf)
+            theta += buf
+        else:                                     # θ ← θ + v_new
+            theta += v
