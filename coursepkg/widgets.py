@@ -95,7 +95,8 @@ def interactive_plot(draw: Callable[..., Any], **controls):
 
     >>> interactive_plot(lambda w1, w2: plot_line(w1, w2), w1=Slider(1.0, -3, 3), w2=Slider(0.5, -3, 3))
 
-    Returns the ``ipywidgets.interactive`` object, or ``draw``'s result in static mode.
+    The widget is displayed (nothing is returned, so it is not shown twice); in static mode
+    ``draw``'s result is returned.
     """
     if not has_frontend():
         return draw(**{name: _initial(c) for name, c in controls.items()})
@@ -109,4 +110,4 @@ def interactive_plot(draw: Callable[..., Any], **controls):
 
     ui = w.interactive(redraw, **{name: _to_widget(name, c) for name, c in controls.items()})
     display(ui)
-    return ui
+    return None
