@@ -1,6 +1,6 @@
 """Time forward + backward of convolution and max pooling: coursepkg vs PyTorch CPU.
 
-Run: ``python bench/bench_conv.py [--repeats R]``. Float32, batch 64, the layers of the classic
+Run: ``python bench/bench_conv.py [--rounds R]``. Float32, batch 64, the layers of the classic
 MNIST network of chapter 11:
 
 * L1: ``Conv2D(1, 20, 5)`` on ``(64, 1, 28, 28)`` (valid) → ``(64, 20, 24, 24)``
@@ -12,8 +12,9 @@ forward + backward and the ratio coursepkg / PyTorch (< 1 means coursepkg is fas
 is installed. Targets on 2 cores: L1 ≤ 1.3, L2 ≤ 2, max pooling ≤ 1.5.
 
 Each library is timed in blocks of at least 0.15 s with a pause between libraries, because
-alternating single calls makes the NumPy and PyTorch thread pools fight on 2 cores; the best
-block of ``--repeats`` counts (other processes on a shared machine only ever slow a block down).
+alternating single calls makes the NumPy and PyTorch thread pools fight on 2 cores. The
+libraries take turns for ``--rounds`` rounds and the best block of each counts (other processes
+on a shared machine only ever slow a block down).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from coursepkg.nn import Conv2D, MaxPool2D
 
-PAUSE = 0.5
+PAUSE = 0.25
 CASES = {  # name: (input shape, layer arguments or None for max pooling)
     "L1 conv 1->20 5x5": ((64, 1, 28, 28), (1, 20, 5)),
     "L2 conv 20->50 5x5": ((64, 20, 12, 12), (20, 50, 5)),
@@ -34,19 +35,31 @@ CASES = {  # name: (input shape, layer arguments or None for max pooling)
 TARGETS = {"L1 conv 1->20 5x5": 1.3, "L2 conv 20->50 5x5": 2.0, "max pool 2x2": 1.5}
 
 
-def best_of(fn, repeats: int = 5, min_block: float = 0.15) -> float:
-    """Smallest mean time per call of ``fn`` over ``repeats`` blocks of at least ``min_block`` s."""
-    fn()  # warm-up: allocations, thread pools, library dispatch
-    best = np.inf
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_block:
-                break
-        best = min(best, elapsed / calls)
+def block_time(fn, min_block: float = 0.15) -> float:
+    """Mean time per call of ``fn`` over one block of calls lasting at least ``min_block`` s."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_block:
+            return elapsed / calls
+
+
+def compare(steps: dict, rounds: int) -> dict:
+    """Best block time of each step over ``rounds`` rounds that take turns between the libraries.
+
+    Taking turns (one block each, with a pause in between) spreads both libraries' blocks over
+    the same stretch of time, so a busy spell of other processes on a shared machine does not
+    favour one of them; the best block is the one least disturbed.
+    """
+    for fn in steps.values():
+        fn()  # warm-up: allocations, thread pools, library dispatch
+    best = dict.fromkeys(steps, np.inf)
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            best[name] = min(best[name], block_time(fn))
+            time.sleep(PAUSE)
     return best
 
 
@@ -81,7 +94,7 @@ def torch_step(torch, shape, conv_args, rng):
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed blocks per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="timed blocks per library and case")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -93,15 +106,15 @@ def main(argv=None) -> dict:
     ratios = {}
     print(f"{'case':<22}{'coursepkg ms':>14}{'torch ms':>10}{'ratio':>8}{'target':>8}")
     for name, (shape, conv_args) in CASES.items():
-        ours = best_of(coursepkg_step(shape, conv_args, rng), args.repeats)
-        line = f"{name:<22}{ours * 1e3:>14.3f}"
+        steps = {"coursepkg": coursepkg_step(shape, conv_args, rng)}
         if torch is not None:
-            time.sleep(PAUSE)
-            theirs = best_of(torch_step(torch, shape, conv_args, rng), args.repeats)
-            ratios[name] = ours / theirs
-            line += f"{theirs * 1e3:>10.3f}{ratios[name]:>8.2f}{TARGETS[name]:>8.1f}"
-            time.sleep(PAUSE)
-        print(line)
+            steps["torch"] = torch_step(torch, shape, conv_args, rng)
+        best = compare(steps, args.rounds)
+        line = f"{name:<22}{best['coursepkg'] * 1e3:>14.3f}"
+        if torch is not None:
+            ratios[name] = best["coursepkg"] / best["torch"]
+            line += f"{best['torch'] * 1e3:>10.3f}{ratios[name]:>8.2f}{TARGETS[name]:>8.1f}"
+        print(line, flush=True)
     return ratios
 
 

@@ -27,24 +27,23 @@ an integer p              p            n + 2p − k + 1
 and with stride ``s`` in general: ``(n + 2p − k) // s + 1`` (:func:`conv_output_size`).
 
 **Vectorization (im2col).** Every receptive field is copied into one column of a matrix, so
-the whole layer is a single matrix product per batch:
+the whole layer is a single matrix product for the batch (:func:`im2col`):
 
-    cols[n] : (c_in·kh·kw, oh·ow),   W₂ = W.reshape(c_out, c_in·kh·kw),   z[n] = W₂ · cols[n] + b
+    cols : (c_in·kh·kw, oh·ow·n),   W₂ = W.reshape(c_out, c_in·kh·kw),   z = W₂ · cols + b
 
-The columns are gathered from a strided *view* of the input (no Python loop over pixels) and
-copied once; backward reuses them: with ``δ = ∂C/∂z`` reshaped to ``(n, c_out, oh·ow)``,
+The columns are gathered by a loop over the ``kh·kw`` kernel offsets (never over pixels or
+examples), each step copying one strided slice of all windows; backward reuses them. With
+``δ = ∂C/∂z`` arranged like ``z``:
 
-    ∂C/∂W₂ = Σₙ δ[n] · cols[n]ᵀ,     ∂C/∂b = Σ_{n,i,j} δ,     ∂C/∂cols[n] = W₂ᵀ · δ[n]
+    ∂C/∂W₂ = δ · colsᵀ,     ∂C/∂b = Σ over examples and positions of δ,     ∂C/∂cols = W₂ᵀ · δ
 
-and ``∂C/∂x`` is assembled from ``∂C/∂cols`` by :func:`col2im`, which loops over the
-``kh·kw`` kernel offsets only, adding one strided slice per offset (pixels inside several
-receptive fields receive one contribution per field).
+and ``∂C/∂x`` is assembled from ``∂C/∂cols`` by :func:`col2im`, again one strided slice per
+kernel offset (a pixel inside several receptive fields sums their gradients; no ``np.add.at``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import init as initializers
 from ..errors import ShapeError, as_float_array, describe
@@ -118,63 +117,66 @@ def check_images(x: np.ndarray, who: str, channels: int | None = None) -> None:
     raise ShapeError(f"{who}: expected input of shape {want}, received {describe(x)}.{hint}")
 
 
-def pad_images(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
-    """``x`` with ``padding = (ph, pw)`` rows/columns of zeros added on each side of every image."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    n, c, h, w = x.shape
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    out[:, :, ph:ph + h, pw:pw + w] = x
-    return out
-
-
 def window_offsets(kernel_size: tuple[int, int], stride: tuple[int, int], out_size: tuple[int, int]):
-    """Yield ``(k, l, index)`` for every kernel offset: ``x[index]`` is the ``(n, c, oh, ow)`` array
-    of the pixels at offset ``(k, l)`` of every window, i.e. ``x[:, :, s·i + k, s·j + l]``.
+    """Yield ``(k, l, rows, cols)`` for every kernel offset ``(k, l)``: the slices that pick pixel
+    ``(s·i + k, s·j + l)`` of every window ``(i, j)``, e.g. ``x[:, :, rows, cols]`` is the
+    ``(n, c, oh, ow)`` array of the offset-``(k, l)`` pixels of all windows.
 
-    Looping over these ``kh·kw`` offsets (never over pixels) is how pooling and :func:`col2im`
-    stay vectorized.
+    Looping over these ``kh·kw`` offsets (never over pixels) is how pooling, :func:`im2col` and
+    :func:`col2im` stay vectorized.
     """
     (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_size
     for k in range(kh):
         for l in range(kw):
-            yield k, l, (slice(None), slice(None), slice(k, k + sh * (oh - 1) + 1, sh),
-                         slice(l, l + sw * (ow - 1) + 1, sw))
+            yield k, l, slice(k, k + sh * (oh - 1) + 1, sh), slice(l, l + sw * (ow - 1) + 1, sw)
+
+
+def _out_size(image_size, kernel_size, stride, padding) -> tuple[int, int]:
+    return tuple(conv_output_size(n, k, s, p) for n, k, s, p in zip(image_size, kernel_size, stride, padding))
 
 
 # ------------------------------------------------------------------------- im2col / col2im
-def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1)) -> np.ndarray:
-    """The receptive fields of the (already padded) images ``x`` as columns.
+def im2col(x: np.ndarray, kernel_size, stride=1, padding=0) -> np.ndarray:
+    """Every receptive field of the images ``x`` ``(n, c, h, w)`` as one column of a matrix.
 
-    Returns a contiguous array of shape ``(n, c·kh·kw, oh·ow)``: column ``i·ow + j`` of
-    ``cols[n]`` holds the ``c × kh × kw`` window whose top-left pixel is ``(s·i, s·j)``, in the
-    order ``(c, k, l)`` that matches ``W.reshape(c_out, -1)``.
+    Returns ``cols`` of shape ``(c·kh·kw, oh·ow·n)``. Row ``(c, k, l)`` (in C order, matching
+    ``W.reshape(c_out, -1)``) holds pixel ``(k, l)`` of channel ``c`` of every window; column
+    ``(i·ow + j)·n + e`` is window ``(i, j)`` of example ``e``, so a convolution is one product
+    ``W₂ · cols``. ``padding`` is the number of zeros on each side (int or ``(ph, pw)``).
+
+    Layout: the example index varies fastest, so each of the ``kh·kw`` copies (one per kernel
+    offset) moves long contiguous runs of ``ow·n`` numbers, and the matrix products are large
+    enough for BLAS to run at full speed on one batch rather than on many small per-image ones.
     """
-    (kh, kw), (sh, sw) = kernel_size, stride
-    n, c = x.shape[:2]
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (n, c, oh, ow, kh, kw)
-    oh, ow = windows.shape[2:4]
-    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
-    np.copyto(cols, windows.transpose(0, 1, 4, 5, 2, 3))
-    return cols.reshape(n, c * kh * kw, oh * ow)
+    kernel_size, stride = pair(kernel_size, "im2col", "kernel_size"), pair(stride, "im2col", "stride")
+    ph, pw = pair(padding, "im2col", "padding", allow_zero=True)
+    n, c, h, w = x.shape
+    oh, ow = _out_size((h, w), kernel_size, stride, (ph, pw))
+    batch_last = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    batch_last[:, ph:ph + h, pw:pw + w] = x.transpose(1, 2, 3, 0)
+    cols = np.empty((c, *kernel_size, oh, ow, n), dtype=x.dtype)
+    for k, l, rows, columns in window_offsets(kernel_size, stride, (oh, ow)):
+        cols[:, k, l] = batch_last[:, rows, columns]
+    return cols.reshape(c * kernel_size[0] * kernel_size[1], oh * ow * n)
 
 
-def col2im(cols: np.ndarray, image_shape: tuple, kernel_size: tuple[int, int],
-           stride: tuple[int, int] = (1, 1)) -> np.ndarray:
+def col2im(cols: np.ndarray, image_shape: tuple, kernel_size, stride=1, padding=0) -> np.ndarray:
     """The adjoint of :func:`im2col`: add every column back onto the pixels it was copied from.
 
-    ``cols`` has shape ``(n, c·kh·kw, oh·ow)``; the result has the (padded) ``image_shape``.
-    Used for ``∂C/∂x`` from ``∂C/∂cols``: a pixel covered by several windows sums their gradients.
+    ``cols`` has the shape :func:`im2col` returns for images of ``image_shape = (n, c, h, w)``;
+    the result has ``image_shape``. This turns ``∂C/∂cols`` into ``∂C/∂x``: a pixel inside
+    several receptive fields sums their gradients, and the padding's share is dropped. It loops
+    over the ``kh·kw`` kernel offsets, adding one strided slice per offset.
     """
+    kernel_size, stride = pair(kernel_size, "col2im", "kernel_size"), pair(stride, "col2im", "stride")
+    ph, pw = pair(padding, "col2im", "padding", allow_zero=True)
     n, c, h, w = image_shape
-    (kh, kw), (sh, sw) = kernel_size, stride
-    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    per_offset = cols.reshape(n, c, kh, kw, oh, ow)
-    out = np.zeros(image_shape, dtype=cols.dtype)
-    for k, l, index in window_offsets(kernel_size, stride, (oh, ow)):
-        out[index] += per_offset[:, :, k, l]
-    return out
+    oh, ow = _out_size((h, w), kernel_size, stride, (ph, pw))
+    per_offset = cols.reshape(c, *kernel_size, oh, ow, n)
+    batch_last = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    for k, l, rows, columns in window_offsets(kernel_size, stride, (oh, ow)):
+        batch_last[:, rows, columns] = per_offset[:, k, l]
+    return np.ascontiguousarray(batch_last[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2))
 
 
 # ------------------------------------------------------------------------- the layer
@@ -218,9 +220,8 @@ class Conv2D(Module):
 
     def output_shape(self, input_shape: tuple) -> tuple:
         """``(n, c_out, oh, ow)`` for an input of shape ``(n, c_in, h, w)``."""
-        n, _, h, w = input_shape
-        return (n, self.c_out) + tuple(conv_output_size(size, k, s, p) for size, k, s, p in
-                                       zip((h, w), self.kernel_size, self.stride, self.padding))
+        return (input_shape[0], self.c_out) + _out_size(input_shape[2:], self.kernel_size, self.stride,
+                                                         self.padding)
 
     def forward(self, x):
         who = f"Conv2D({self.extra_repr()})"
@@ -231,13 +232,13 @@ class Conv2D(Module):
             raise ShapeError(f"{who}: the {self.kernel_size} kernel does not fit in images of size "
                              f"{x.shape[2:]} padded to {tuple(padded)}; use larger images, a smaller "
                              "kernel or more padding (e.g. padding='same').")
-        out_shape = self.output_shape(x.shape)
-        cols = im2col(pad_images(x, self.padding), self.kernel_size, self.stride)
+        n, _, oh, ow = out_shape = self.output_shape(x.shape)
+        cols = im2col(x, self.kernel_size, self.stride, self.padding)
         self._cols, self._x_shape, self._out_shape = cols, x.shape, out_shape
-        z = self.W.data.reshape(self.c_out, -1) @ cols  # (n, c_out, oh·ow): one GEMM per example
+        z = self.W.data.reshape(self.c_out, -1) @ cols  # (c_out, oh·ow·n): one GEMM for the batch
         if self.b is not None:
             z += self.b.data[:, None]
-        return z.reshape(out_shape)
+        return np.ascontiguousarray(z.reshape(self.c_out, oh, ow, n).transpose(3, 0, 1, 2))
 
     def backward(self, grad_out):
         if self._cols is None:
@@ -246,18 +247,12 @@ class Conv2D(Module):
         if delta.shape != self._out_shape:
             raise ShapeError(f"Conv2D.backward: expected a gradient of the output's shape "
                              f"{self._out_shape}, received {describe(delta)}.")
-        n = delta.shape[0]
-        delta = np.ascontiguousarray(delta).reshape(n, self.c_out, -1)
+        delta = np.ascontiguousarray(delta.transpose(1, 2, 3, 0)).reshape(self.c_out, -1)  # im2col's order
         W2 = self.W.data.reshape(self.c_out, -1)
-        self.W.grad += (delta @ self._cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.W.shape)
+        self.W.grad += (delta @ self._cols.T).reshape(self.W.shape)
         if self.b is not None:
-            self.b.grad += delta.sum(axis=(0, 2))
-        (ph, pw), (_, _, h, w) = self.padding, self._x_shape
-        padded_shape = (n, self.c_in, h + 2 * ph, w + 2 * pw)
-        grad_x = col2im(W2.T @ delta, padded_shape, self.kernel_size, self.stride)
-        if ph or pw:
-            grad_x = np.ascontiguousarray(grad_x[:, :, ph:ph + h, pw:pw + w])
-        return grad_x
+            self.b.grad += delta.sum(axis=1)
+        return col2im(W2.T @ delta, self._x_shape, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         kh, kw = self.kernel_size

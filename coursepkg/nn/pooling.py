@@ -55,7 +55,9 @@ class _Pool2D(Module):
         return x
 
     def _offsets(self):
-        return window_offsets(self.kernel_size, self.stride, self._out_size)
+        """The index ``(:, :, rows, cols)`` of every kernel offset's pixels (see ``window_offsets``)."""
+        for _, _, rows, cols in window_offsets(self.kernel_size, self.stride, self._out_size):
+            yield slice(None), slice(None), rows, cols
 
     def _check_grad(self, grad_out) -> np.ndarray:
         name = type(self).__name__
@@ -89,7 +91,7 @@ class MaxPool2D(_Pool2D):
     def forward(self, x):
         x = self._setup(x)
         best = None
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             best = x[index].copy() if best is None else np.maximum(best, x[index], out=best)
         self._a = best
         return best
@@ -100,7 +102,7 @@ class MaxPool2D(_Pool2D):
         left = self._check_grad(grad_out).copy()
         overlapping = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
         grad_x = np.zeros_like(self._x)
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             share = left * (self._x[index] == self._a)
             left -= share
             if overlapping:
@@ -119,7 +121,7 @@ class AvgPool2D(_Pool2D):
     def forward(self, x):
         x = self._setup(x)
         total = None
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             total = x[index].copy() if total is None else np.add(total, x[index], out=total)
         total /= self.kernel_size[0] * self.kernel_size[1]
         return total
@@ -127,7 +129,7 @@ class AvgPool2D(_Pool2D):
     def backward(self, grad_out):
         delta = self._check_grad(grad_out) / (self.kernel_size[0] * self.kernel_size[1])
         grad_x = np.zeros_like(self._x)
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             grad_x[index] += delta
         return grad_x
 
@@ -143,7 +145,7 @@ class L2Pool2D(_Pool2D):
     def forward(self, x):
         x = self._setup(x)
         total = None
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             square = np.square(x[index])
             total = square if total is None else np.add(total, square, out=total)
         self._a = np.sqrt(total, out=total)
@@ -154,7 +156,7 @@ class L2Pool2D(_Pool2D):
         a = self._a
         scale = np.divide(delta, a, out=np.zeros_like(a), where=a > 0)
         grad_x = np.zeros_like(self._x)
-        for _, _, index in self._offsets():
+        for index in self._offsets():
             grad_x[index] += scale * self._x[index]
         return grad_x
 
