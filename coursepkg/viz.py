@@ -214,3 +214,25 @@ def plot_confusion_matrix(counts, ax=None, labels=None, cmap="Blues"):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     return ax
+
+
+def plot_anneal_trace(trace, axes=None, window: int = 50, label: str = ""):
+    """Three panels of an ``optim.AnnealTrace``: the temperature ``T(t)`` (log scale), the cost
+    ``C`` after each step, and the acceptance rate as a moving average over ``window`` steps."""
+    plt = _plt()
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+    window = max(1, min(window, len(trace.accepted)))
+    rate = np.convolve(trace.accepted.astype(float), np.ones(window) / window, mode="valid")
+    panels = ((trace.t, trace.temperature, "temperature T", "log"),
+              (trace.t, trace.cost, "cost C", "linear"),
+              (trace.t[window - 1:], rate, f"acceptance rate ({window}-step mean)", "linear"))
+    for ax, (t, values, ylabel, scale) in zip(axes, panels):
+        ax.plot(t, values, label=label or None)
+        ax.set_yscale(scale)
+        ax.set_xlabel("step t")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        if label:
+            ax.legend()
+    return axes

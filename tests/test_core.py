@@ -334,3 +334,18 @@ def test_check_model_on_two_layer_net():
     rng = np.random.default_rng(0)
     report = check_model(model, MSELoss(), rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
     assert report.max_error < 1e-6, report
+
+
+def test_state_dict_keeps_buffers_such_as_running_statistics():
+    from coursepkg.nn import BatchNorm1d
+
+    rng = np.random.default_rng(0)
+    a = Sequential(Dense(3, 4, rng=0), BatchNorm1d(4))
+    a(rng.normal(size=(16, 3)) * 5 + 2)  # training mode: updates the running statistics
+    state = a.state_dict()
+    assert {"layers.1.running_mean", "layers.1.running_var", "layers.1.num_batches_tracked"} <= set(state)
+    b = Sequential(Dense(3, 4, rng=1), BatchNorm1d(4)).load_state_dict(state)
+    np.testing.assert_array_equal(b[1].running_mean, a[1].running_mean)
+    assert b[1].num_batches_tracked == 1 and isinstance(b[1].num_batches_tracked, int)
+    x = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(b.eval()(x), a.eval()(x))

@@ -402,12 +402,3 @@ def test_lstm_matches_torch():
         np.testing.assert_allclose(ours.b.grad[k * Hd:(k + 1) * Hd], ref.bias_ih_l0.grad[rows].numpy(),
                                    rtol=1e-10, atol=1e-12)
 
-
-def test_works_without_threadpoolctl(monkeypatch, x):
-    from coursepkg.nn import recurrent
-
-    expected = LSTM(N_IN, H, rng=0).double().forward(x)
-    monkeypatch.setattr(recurrent, "ThreadpoolController", None)
-    layer = LSTM(N_IN, H, rng=0).double()
-    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12)
-    assert layer.backward(np.ones((B, T, H))).shape == x.shape

@@ -175,7 +175,7 @@ def col2im(cols: np.ndarray, image_shape: tuple, kernel_size, stride=1, padding=
     per_offset = cols.reshape(c, *kernel_size, oh, ow, n)
     batch_last = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
     for k, l, rows, columns in window_offsets(kernel_size, stride, (oh, ow)):
-        batch_last[:, rows, columns] = per_offset[:, k, l]
+        batch_last[:, rows, columns] += per_offset[:, k, l]
     return np.ascontiguousarray(batch_last[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2))
 
 

@@ -62,6 +62,9 @@ class Module:
     """
 
     training: bool = True
+    #: names of attributes holding non-learnable state that checkpoints must keep (e.g. batch
+    #: norm's running statistics); saved by ``state_dict`` beside the parameters
+    buffers: tuple = ()
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -101,12 +104,23 @@ class Module:
         """All learnable parameters of this module and its sub-modules (each once)."""
         return [p for _, p in self.named_parameters()]
 
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for this module (name ``prefix``) and every sub-module, depth first."""
+        yield prefix, self
+        for name, value in self._children():
+            if isinstance(value, Module):
+                yield from value.named_modules(f"{prefix}{name}.")
+
     def modules(self) -> Iterator[Module]:
         """This module and every sub-module, depth first."""
-        yield self
-        for _, value in self._children():
-            if isinstance(value, Module):
-                yield from value.modules()
+        for _, module in self.named_modules():
+            yield module
+
+    def _named_buffers(self) -> Iterator[tuple[str, Module, str]]:
+        for pre, module in self.named_modules():
+            for attr in module.buffers:
+                if getattr(module, attr, None) is not None:
+                    yield f"{pre}{attr}", module, attr
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
@@ -141,11 +155,19 @@ class Module:
         return self.to(np.float32)
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter's values, keyed by name (for checkpoints and transfer learning)."""
-        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+        """A copy of every parameter's values and every buffer (e.g. running statistics), keyed by
+        name — for checkpoints, early stopping and transfer learning."""
+        state = OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+        for name, module, attr in self._named_buffers():
+            state[name] = np.array(getattr(module, attr), copy=True)
+        return state
 
     def load_state_dict(self, state) -> Module:
-        """Copy values from ``state`` (as made by ``state_dict``) into this module's parameters."""
+        """Copy values from ``state`` (as made by ``state_dict``) into this module's parameters
+        and buffers."""
+        buffers = {name: (module, attr) for name, module, attr in self._named_buffers()}
+        buffer_state = {k: v for k, v in state.items() if k in buffers}
+        state = {k: v for k, v in state.items() if k not in buffers}
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state))
         unexpected = sorted(set(state) - set(own))
@@ -162,6 +184,11 @@ class Module:
                     f"{p.data.shape}, received {value.shape}."
                 )
             p.data[...] = value
+        for name, value in buffer_state.items():
+            module, attr = buffers[name]
+            old = getattr(module, attr)
+            value = np.array(value, copy=True)
+            setattr(module, attr, type(old)(value) if isinstance(old, (int, float)) else value)
         return self
 
     def extra_repr(self) -> str:

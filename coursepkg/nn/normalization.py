@@ -35,6 +35,8 @@ class _BatchNorm(Module):
     Subclasses say how their input is reshaped into rows (``_to_rows``/``_from_rows``).
     """
 
+    buffers = ("running_mean", "running_var", "num_batches_tracked", "_sum_mean", "_sum_var")
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, stats: str = "ema",
                  affine: bool = True, dtype=DEFAULT_DTYPE):
         if int(num_features) <= 0:

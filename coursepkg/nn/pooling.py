@@ -94,7 +94,7 @@ class MaxPool2D(_Pool2D):
         for index in self._offsets():
             best = x[index].copy() if best is None else np.maximum(best, x[index], out=best)
         self._a = best
-        return best
+        return best.copy()  # the cached maxima must not change if the caller edits the output
 
     def backward(self, grad_out):
         # The first offset (in reading order) whose pixel equals the window's maximum takes what is

@@ -60,31 +60,6 @@ from .. import init as initializers
 from ..errors import ShapeError, as_float_array, check_shape
 from .module import DEFAULT_DTYPE, Module, Parameter
 
-try:  # optional, for speed only: see _one_blas_thread
-    from threadpoolctl import ThreadpoolController
-except ImportError:  # pragma: no cover - depends on the environment
-    ThreadpoolController = None
-_blas_controller = None
-
-
-@contextmanager
-def _one_blas_thread():
-    """Run the time loop's small matrix products on one BLAS thread.
-
-    A per-step product (e.g. 512×194 by 194×32) is too small to share: waking a second BLAS
-    thread on every step, between NumPy's element-wise operations, costs more than it saves
-    (about 2x slower on 2 cores). The large products before and after the loop keep every
-    thread. Uses ``threadpoolctl`` when it is installed; otherwise this does nothing.
-    """
-    global _blas_controller
-    if ThreadpoolController is None:
-        yield
-        return
-    if _blas_controller is None:
-        _blas_controller = ThreadpoolController()
-    with _blas_controller.limit(limits=1, user_api="blas"):
-        yield
-
 
 def _sigmoid_(z: np.ndarray, halved: bool = False) -> np.ndarray:
     """The logistic sigmoid σ(z) = 1/(1 + e^{−z}) computed *in place* as ½ tanh(z/2) + ½.
@@ -337,10 +312,9 @@ class RNN(Recurrent):
         T = len(xs)
         xh, hs = self._stacked(xs, state0[0])
         W = self._stacked_weights()
-        with _one_blas_thread():
-            for t in range(T):
-                np.matmul(W, xh[t], out=hs[t + 1])
-                np.tanh(hs[t + 1], out=hs[t + 1])
+        for t in range(T):
+            np.matmul(W, xh[t], out=hs[t + 1])
+            np.tanh(hs[t + 1], out=hs[t + 1])
         self._cache = hs
         return hs[1:], (hs[T],)
 
@@ -352,11 +326,10 @@ class RNN(Recurrent):
         np.subtract(1, dZ, out=dZ)
         dh = dlast[0]
         W_r = self.W_r.data
-        with _one_blas_thread():
-            for t in range(T - 1, -1, -1):
-                dh += dY[t]
-                dZ[t] *= dh
-                np.matmul(W_r, dZ[t], out=dh)  # (δ_t W_rᵀ)ᵀ = W_r δ_tᵀ
+        for t in range(T - 1, -1, -1):
+            dh += dY[t]
+            dZ[t] *= dh
+            np.matmul(W_r, dZ[t], out=dh)  # (δ_t W_rᵀ)ᵀ = W_r δ_tᵀ
         dZ2 = self._rows("dZ2", dZ)
         self.W_r.grad += self._rows("hs2", hs[:-1]).T @ dZ2
         return dZ2, (dh,)
@@ -429,30 +402,29 @@ class LSTM(Recurrent):
         cs[0] = state0[1].T
         tmp = np.empty((H, B), dtype=A.dtype)
         gates = slice(0, f + 1) if P is None else slice(1, f + 1)  # sigmoids known before C_t
-        with _one_blas_thread():
-            for t in range(T):
-                a = A[t]
-                np.matmul(W, xh[t], out=a.reshape(G * H, B))
-                if P is not None:
-                    a[1:f + 1] += P[1:] * cs[t]
-                np.tanh(a[gates.start:], out=a[gates.start:])
-                a[gates] *= 0.5
-                a[gates] += 0.5
-                c = cs[t + 1]
-                np.multiply(a[f], cs[t], out=c)
-                if self.coupled:  # i = 1 − f:  C = f C_{t−1} + C̃ − f C̃
-                    np.multiply(a[f], a[-1], out=tmp)
-                    c -= tmp
-                    c += a[-1]
-                else:
-                    np.multiply(a[1], a[-1], out=tmp)
-                    c += tmp
-                if P is not None:
-                    np.multiply(P[0], c, out=tmp)
-                    a[0] += tmp
-                    _sigmoid_(a[0], halved=True)
-                np.tanh(c, out=tc[t])
-                np.multiply(a[0], tc[t], out=hs[t + 1])
+        for t in range(T):
+            a = A[t]
+            np.matmul(W, xh[t], out=a.reshape(G * H, B))
+            if P is not None:
+                a[1:f + 1] += P[1:] * cs[t]
+            np.tanh(a[gates.start:], out=a[gates.start:])
+            a[gates] *= 0.5
+            a[gates] += 0.5
+            c = cs[t + 1]
+            np.multiply(a[f], cs[t], out=c)
+            if self.coupled:  # i = 1 − f:  C = f C_{t−1} + C̃ − f C̃
+                np.multiply(a[f], a[-1], out=tmp)
+                c -= tmp
+                c += a[-1]
+            else:
+                np.multiply(a[1], a[-1], out=tmp)
+                c += tmp
+            if P is not None:
+                np.multiply(P[0], c, out=tmp)
+                a[0] += tmp
+                _sigmoid_(a[0], halved=True)
+            np.tanh(c, out=tc[t])
+            np.multiply(a[0], tc[t], out=hs[t + 1])
         self._cache = (A, hs, cs, tc)
         return hs[1:], (hs[T], cs[T])
 
@@ -493,15 +465,14 @@ class LSTM(Recurrent):
         dh, dc = dlast
         tmp = np.empty((H, B), dtype=A.dtype)
         W_r = self.W_r.data
-        with _one_blas_thread():
-            for t in range(T - 1, -1, -1):
-                dh += dY[t]
-                np.multiply(dh, Q[t], out=tmp)
-                dc += tmp
-                np.multiply(dh, N[t], out=dZ[t, 0])
-                np.multiply(dc, M[t], out=dZ[t, 1:])
-                dc *= R[t]
-                np.matmul(W_r, dZ[t].reshape(G * H, B), out=dh)
+        for t in range(T - 1, -1, -1):
+            dh += dY[t]
+            np.multiply(dh, Q[t], out=tmp)
+            dc += tmp
+            np.multiply(dh, N[t], out=dZ[t, 0])
+            np.multiply(dc, M[t], out=dZ[t, 1:])
+            dc *= R[t]
+            np.matmul(W_r, dZ[t].reshape(G * H, B), out=dh)
         if self.peephole:
             self.P.grad[0] += np.einsum("thb,thb->h", dZ[:, 0], cs[1:])
             self.P.grad[1:] += np.einsum("tkhb,thb->kh", dZ[:, 1:f + 1], c_prev)
@@ -540,20 +511,19 @@ class GRU(Recurrent):
         W_zrT, W_hT = W_rT[:2 * H], W_rT[2 * H:]
         rec = np.empty((2, H, B), dtype=A.dtype)
         tmp = np.empty((H, B), dtype=A.dtype)
-        with _one_blas_thread():
-            for t in range(T):
-                a = A[t]
-                np.matmul(W_zrT, hs[t], out=rec.reshape(2 * H, B))
-                a[:2] += rec
-                _sigmoid_(a[:2])
-                np.multiply(a[0], hs[t], out=rh[t])
-                np.matmul(W_hT, rh[t], out=tmp)
-                a[2] += tmp
-                np.tanh(a[2], out=a[2])
-                h = hs[t + 1]  # h_{t−1} + z (h̃ − h_{t−1})
-                np.subtract(a[2], hs[t], out=h)
-                h *= a[1]
-                h += hs[t]
+        for t in range(T):
+            a = A[t]
+            np.matmul(W_zrT, hs[t], out=rec.reshape(2 * H, B))
+            a[:2] += rec
+            _sigmoid_(a[:2])
+            np.multiply(a[0], hs[t], out=rh[t])
+            np.matmul(W_hT, rh[t], out=tmp)
+            a[2] += tmp
+            np.tanh(a[2], out=a[2])
+            h = hs[t + 1]  # h_{t−1} + z (h̃ − h_{t−1})
+            np.subtract(a[2], hs[t], out=h)
+            h *= a[1]
+            h += hs[t]
         self._cache = (A, hs, rh)
         return hs[1:], (hs[T],)
 
@@ -577,18 +547,17 @@ class GRU(Recurrent):
         drh = np.empty((H, B), dtype=A.dtype)
         tmp = np.empty((H, B), dtype=A.dtype)
         W_zr, W_h = np.ascontiguousarray(self.W_r.data[:, :2 * H]), np.ascontiguousarray(self.W_r.data[:, 2 * H:])
-        with _one_blas_thread():
-            for t in range(T - 1, -1, -1):
-                d = dZ[t]
-                dh += dY[t]
-                np.multiply(dh, M[t], out=d[1:])
-                np.matmul(W_h, d[2], out=drh)
-                np.multiply(drh, Mr[t], out=d[0])
-                dh *= keep[t]
-                np.multiply(drh, r[t], out=tmp)
-                dh += tmp
-                np.matmul(W_zr, d[:2].reshape(2 * H, B), out=tmp)
-                dh += tmp
+        for t in range(T - 1, -1, -1):
+            d = dZ[t]
+            dh += dY[t]
+            np.multiply(dh, M[t], out=d[1:])
+            np.matmul(W_h, d[2], out=drh)
+            np.multiply(drh, Mr[t], out=d[0])
+            dh *= keep[t]
+            np.multiply(drh, r[t], out=tmp)
+            dh += tmp
+            np.matmul(W_zr, d[:2].reshape(2 * H, B), out=tmp)
+            dh += tmp
         dZ2 = self._rows("dZ2", dZ.reshape(T, 3 * H, B))
         self.W_r.grad[:, :2 * H] += self._rows("hs2", h_prev).T @ dZ2[:, :2 * H]
         self.W_r.grad[:, 2 * H:] += self._rows("rh2", rh).T @ dZ2[:, 2 * H:]
