@@ -236,3 +236,51 @@ def plot_anneal_trace(trace, axes=None, window: int = 50, label: str = ""):
         if label:
             ax.legend()
     return axes
+
+
+def plot_trials(trials, x: str, y: str, ax=None, log=(False, False), title: str | None = None,
+                numbers: bool = False, cmap="viridis_r"):
+    """Scatter the trials of a ``hyperopt`` search in the plane of hyper-parameters ``x`` and
+    ``y``, coloured by their value (dark = good for ``cmap="viridis_r"`` when minimizing), with
+    the best trial starred; ``numbers=True`` writes each trial's number next to it."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    xs, ys = np.asarray(trials.column(x), dtype=float), np.asarray(trials.column(y), dtype=float)
+    values = trials.values
+    cmap = cmap[:-2] if trials.maximize and cmap.endswith("_r") else cmap
+    points = ax.scatter(xs, ys, c=values, cmap=cmap, s=30, edgecolors="k", linewidths=0.4)
+    best = trials.best
+    ax.plot(best[x], best[y], "*", ms=16, mfc="none", mec="red", mew=1.5, label=f"best {best['value']:.3g}")
+    if numbers:
+        for i, (a, b) in enumerate(zip(xs, ys), start=1):
+            ax.annotate(str(i), (a, b), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    ax.set_xscale("log" if log[0] else "linear")
+    ax.set_yscale("log" if log[1] else "linear")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    plt.colorbar(points, ax=ax, label="value")
+    return ax
+
+
+def plot_best_so_far(searches: dict, ax=None, ylabel: str = "best value so far"):
+    """The running best ``b_t`` of several searches (``{label: Trials}``) against the trial number;
+    a list of ``Trials`` under one label is drawn as its median with the range shaded."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    for label, trials in searches.items():
+        runs = trials if isinstance(trials, (list, tuple)) else [trials]
+        curves = np.array([t.best_so_far() for t in runs])
+        t = np.arange(1, curves.shape[1] + 1)
+        line, = ax.plot(t, np.median(curves, axis=0), marker="o", ms=3, label=label)
+        if len(runs) > 1:
+            ax.fill_between(t, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.15)
+    ax.set_xlabel("trial")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
