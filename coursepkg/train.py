@@ -44,10 +44,16 @@ def accuracy(output, y) -> float:
 
 
 def _is_classification(y) -> bool:
+    """Integer labels, one-hot rows, or a single column of 0/1 (or ±1) targets."""
     y = np.asarray(y)
     if y.dtype.kind in "iub":
         return True
-    return y.ndim == 2 and y.shape[1] > 1 and bool(np.all((y == 0) | (y == 1)))
+    if y.ndim == 2 and y.shape[1] > 1:
+        return bool(np.all((y == 0) | (y == 1)))
+    if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
+        values = np.unique(y)
+        return len(values) <= 2 and bool(np.all(np.isin(values, (0, 1))) or np.all(np.isin(values, (-1, 1))))
+    return False
 
 
 class History:

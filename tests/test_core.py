@@ -349,3 +349,12 @@ def test_state_dict_keeps_buffers_such_as_running_statistics():
     assert b[1].num_batches_tracked == 1 and isinstance(b[1].num_batches_tracked, int)
     x = rng.normal(size=(5, 3))
     np.testing.assert_allclose(b.eval()(x), a.eval()(x))
+
+
+def test_auto_metrics_recognise_binary_float_targets():
+    from coursepkg.train import _is_classification
+
+    assert _is_classification(np.array([[0.0], [1.0], [1.0]]))
+    assert _is_classification(np.array([-1.0, 1.0]))
+    assert not _is_classification(np.array([[0.2], [1.0]]))
+    assert not _is_classification(np.array([[0.5, 0.5]]))

@@ -74,10 +74,9 @@ def _check_scale(name: str, w: np.ndarray, want_std: float, wrong: list[tuple[fl
     for scale, hint in wrong:
         if abs(std / scale - 1) < tol:
             fail(f"{name}: {hint}")
-    direction = "large" if std > want_std else "small"
-    fail(f"{name}: the spread of the weights is wrong: their standard deviation is "
-         f"{std / want_std:.3g} times too {direction if std / want_std > 1 else 'small'}.".replace(
-             f"{std / want_std:.3g} times too small", f"{want_std / std:.3g} times too small"))
+    ratio = std / want_std
+    size = f"{ratio:.3g} times too large" if ratio > 1 else f"{1 / ratio:.3g} times too small"
+    fail(f"{name}: the spread of the weights is wrong: their standard deviation is {size}.")
 
 
 def _fans(rng) -> tuple[int, int]:
@@ -95,8 +94,9 @@ def _check_xavier_uniform(fn, rng):
     s = fan_in + fan_out
     a = np.sqrt(6 / s)
     _check_scale("xavier_uniform", w, np.sqrt(2 / s), [
-        (np.sqrt(2 / s) / np.sqrt(3), "your bound is a = √(2/(n_in + n_out)), which gives Var(w) = a²/3, three times too "
-                                      "small: the variance of U(−a, a) is a²/3, so solve a²/3 = 2/(n_in + n_out)."),
+        (np.sqrt(2 / s) / np.sqrt(3), "your bound is a = √(2/(n_in + n_out)), which gives Var(w) = a²/3, three "
+                                      "times too small: the variance of U(−a, a) is a²/3, so solve "
+                                      "a²/3 = 2/(n_in + n_out)."),
         (a, "your weights have standard deviation √(6/(n_in + n_out)), the bound itself: draw uniformly from [−a, a] "
             "(rng.uniform(-a, a, size=shape)), whose standard deviation is a/√3."),
         (np.sqrt(2 / fan_in), "you used only fan_in: Xavier averages the two fans, Var(w) = 2/(n_in + n_out)."),
@@ -113,7 +113,8 @@ def _check_xavier_uniform(fn, rng):
         fail("xavier_uniform: the variance is right but the weights look normally distributed (most of them near 0, "
              "few near ±a): Xavier's version here is uniform, every value in [−a, a] equally likely.")
     expect_true(np.abs(w).max() > 0.97 * a,
-                "xavier_uniform: no weight comes close to ±a = ±√(6/(n_in + n_out)); draw from the whole interval [−a, a].")
+                "xavier_uniform: no weight comes close to ±a = ±√(6/(n_in + n_out)); draw from the whole "
+                "interval [−a, a].")
     # fan_in and fan_out are not the shape's entries for a convolution weight
     c_out, c_in, k = int(rng.integers(8, 17)), int(rng.integers(3, 7)), 5
     conv_in, conv_out = c_in * k * k, c_out * k * k
@@ -135,8 +136,8 @@ def _check_he_normal(fn, rng):
                               "√(2/n_in), so multiply ε ~ N(0, 1) by √(2/n_in) (or divide it by √(n_in/2))."),
         (2 / fan_in, "your standard deviation is 2/n_in, which is the *variance* He asks for: scale ε by its square "
                      "root, √(2/n_in)."),
-        (np.sqrt(1 / fan_in), "your variance is 1/n_in: that is the scaled normal of sigmoid nets. For ReLU, He doubles "
-                              "it to 2/n_in, because a ReLU zeroes half of its inputs."),
+        (np.sqrt(1 / fan_in), "your variance is 1/n_in: that is the scaled normal of sigmoid nets. For ReLU, He "
+                              "doubles it to 2/n_in, because a ReLU zeroes half of its inputs."),
         (np.sqrt(2 / fan_out), "you used fan_out: He's variance is 2/n_in, with the number of *inputs* of a unit."),
         (np.sqrt(4 / (fan_in + fan_out)), "you used both fans as in Xavier: He's variance is 2/n_in, the fan-in only."),
         (1.0, "your weights have standard deviation 1: scale ε ~ N(0, 1) by √(2/n_in)."),
@@ -169,12 +170,14 @@ def _check_sparse_init(fn, rng):
         fail(f"sparse_init: only {len(patterns)} different sets of rows among {fan_out} units: draw the k rows "
              "separately for every unit, so that different units listen to different inputs.")
     expect_true(per_input.min() < per_input.max(),
-                "sparse_init: the non-zero weights are spread too evenly over the inputs; choose each unit's rows at random.")
+                "sparse_init: the non-zero weights are spread too evenly over the inputs; choose each unit's "
+                "rows at random.")
     values = w[nonzero]
     _check_scale("sparse_init (the non-zero weights)", values, 1.0, [
         (np.sqrt(1 / fan_in), "the non-zero weights should be N(0, 1), not scaled by 1/√n_in: sparse initialization "
                               "controls the variance of z through the number k of inputs instead."),
-        (1 / np.sqrt(3), "the non-zero weights look uniform on [−1, 1]: draw them from N(0, 1) with rng.standard_normal."),
+        (1 / np.sqrt(3), "the non-zero weights look uniform on [−1, 1]: draw them from N(0, 1) with "
+                         "rng.standard_normal."),
     ], tol=0.12)
     # k larger than fan_in: every weight of a unit is used
     small = _sample(fn, "sparse_init", (4, 50), 4, 50, int(rng.integers(2**31)), k=15)
