@@ -4,10 +4,24 @@ Modules (data flows left to right):  data → nn (model, loss) → optim → tra
 with gradcheck to verify gradients, viz/widgets to look at things and grading for exercises.
 """
 
-from . import adversarial, augment, callbacks, data, gradcheck, hyperopt, init, nn, optim, regularization
+from . import (
+               adversarial,
+               augment,
+               callbacks,
+               data,
+               gradcheck,
+               hyperopt,
+               init,
+               models,
+               nn,
+               optim,
+               perceptron,
+               regularization,
+               sampling,
+)
 from .train import Callback, History, Trainer, fit
 
 __version__ = "0.1.0"
 
-__all__ = ["callbacks", "data", "gradcheck", "init", "nn", "optim",
-           "regularization", "augment", "adversarial", "hyperopt", "fit", "Trainer", "History", "Callback"]
+__all__ = ["adversarial", "augment", "callbacks", "data", "gradcheck", "hyperopt", "init", "models", "nn", "optim",
+           "perceptron", "regularization", "sampling", "fit", "Trainer", "History", "Callback"]

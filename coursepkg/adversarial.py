@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import check_positive
+from .nn.module import input_gradients_needed
 from .train import Trainer, accuracy
 
 
@@ -33,8 +34,9 @@ def input_gradient(model, loss, X, y) -> np.ndarray:
     params = model.parameters()
     saved = [p.grad.copy() for p in params]
     try:
-        loss.forward(model.forward(X), y)
-        return model.backward(loss.backward())
+        with input_gradients_needed(model):  # also while the training loop has switched it off
+            loss.forward(model.forward(X), y)
+            return model.backward(loss.backward())
     finally:
         for p, g in zip(params, saved):
             p.grad[...] = g

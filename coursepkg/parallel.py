@@ -30,6 +30,7 @@ The weight matrix ``W`` of shape ``(n_in + 1, k)`` holds the bias ``b`` in its l
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -70,7 +71,8 @@ def _guarded(target, errors, rank: int, args: tuple) -> None:
 
 
 def _stop(procs) -> None:
-    """Terminate (then kill) every worker still alive and wait for all of them."""
+    """Terminate (then kill) every started worker still alive and wait for all of them."""
+    procs = [p for p in procs if p.pid is not None]
     for p in procs:
         if p.is_alive():
             p.terminate()
@@ -81,18 +83,26 @@ def _stop(procs) -> None:
             p.join()
 
 
-def run_workers(target, args_per_worker, timeout: float = 120.0, start_method: str = "spawn") -> float:
+def default_start_method() -> str:
+    """``"fork"`` where the platform has it (Linux: a worker starts in milliseconds and inherits the
+    parent's memory), else ``"spawn"`` (a fresh interpreter per worker: macOS, Windows)."""
+    return "fork" if "fork" in mp.get_all_start_methods() and sys.platform.startswith("linux") else "spawn"
+
+
+def run_workers(target, args_per_worker, timeout: float = 120.0, start_method: str | None = None) -> float:
     """Run ``target(rank, *args)`` for each ``args`` of ``args_per_worker`` in its own process.
 
-    ``target`` must be a module-level function (it is pickled to the workers). Returns the wall
+    ``target`` must be a module-level function (it is pickled to the workers) and ``args`` small
+    (bulk data goes in a :class:`SharedArray`: a large pickle can block the start). Returns the wall
     time from starting the first worker to the last one finishing. Raises ``RuntimeError``
     (with the worker's traceback) as soon as a worker fails and ``TimeoutError`` after
     ``timeout`` seconds; in every case, no worker is left running. ``"spawn"`` starts a fresh
-    interpreter per worker (safe inside Jupyter and with threads; costs a few tenths of a second
-    each); ``"fork"`` is faster on Linux.
+    interpreter per worker (it re-imports NumPy and ``coursepkg``: a second or more each on a
+    busy machine); ``"fork"`` (the default on Linux, see :func:`default_start_method`) copies
+    the running process in milliseconds.
     """
     check_positive(timeout, "run_workers", "timeout")
-    ctx = mp.get_context(start_method)
+    ctx = mp.get_context(start_method or default_start_method())
     errors = ctx.SimpleQueue()
     procs = [ctx.Process(target=_guarded, args=(target, errors, rank, tuple(args)), daemon=True)
              for rank, args in enumerate(args_per_worker)]
@@ -172,8 +182,9 @@ def _epochs_of_batches(idx: np.ndarray, epochs: int, batch_size: int, rng):
 
 
 # ------------------------------------------------------------------------------------ workers
-def _hogwild_worker(rank, W_sh, X_sh, y_sh, idx, epochs, lr, batch_size, seed, times_sh):
+def _hogwild_worker(rank, W_sh, X_sh, y_sh, shard, epochs, lr, batch_size, seed, times_sh):
     W, X, y, times = W_sh.array, X_sh.array, y_sh.array, times_sh.array
+    idx = np.arange(*shard)
     rng = np.random.default_rng(seed)
     times[rank, 0] = time.perf_counter()
     for b in _epochs_of_batches(idx, epochs, batch_size, rng):
@@ -181,8 +192,9 @@ def _hogwild_worker(rank, W_sh, X_sh, y_sh, idx, epochs, lr, batch_size, seed, t
     times[rank, 1] = time.perf_counter()
 
 
-def _easgd_worker(rank, C_sh, X_sh, y_sh, idx, epochs, lr, batch_size, seed, times_sh, alpha, tau):
+def _easgd_worker(rank, C_sh, X_sh, y_sh, shard, epochs, lr, batch_size, seed, times_sh, alpha, tau):
     center, X, y, times = C_sh.array, X_sh.array, y_sh.array, times_sh.array
+    idx = np.arange(*shard)
     rng = np.random.default_rng(seed)
     W = center.copy()                                # the worker's local variable Wᵢ
     times[rank, 0] = time.perf_counter()
@@ -235,9 +247,10 @@ def _validate(X, y, n_classes, workers, epochs, lr, batch_size, who):
     return X, y.astype(np.int64)
 
 
-def _shards(n: int, workers: int, rng) -> list[np.ndarray]:
-    """A random split of the example indices into ``workers`` near-equal shards."""
-    return np.array_split(rng.permutation(n), workers)
+def _shards(n: int, workers: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of ``workers`` near-equal contiguous shards of ``n`` examples."""
+    bounds = [n * i // workers for i in range(workers + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def serial_sgd(X, y, n_classes: int = 10, epochs: int = 1, lr: float = 0.1, batch_size: int = 1,
@@ -260,20 +273,21 @@ def _parallel(method, worker, extra, X, y, n_classes, workers, epochs, lr, batch
     X, y = _validate(X, y, n_classes, workers, epochs, lr, batch_size, method)
     rng = make_rng(rng)
     W_sh = SharedArray(np.zeros((X.shape[1] + 1, n_classes), dtype=np.float32))
-    X_sh, y_sh = SharedArray(X), SharedArray(y)
+    order = rng.permutation(len(X))                  # shuffle once, then hand out contiguous shards
+    X_sh, y_sh = SharedArray(X[order]), SharedArray(y[order])
     times = SharedArray(np.zeros((workers, 2)))
-    shards = _shards(len(X), workers, rng)
+    shards = _shards(len(X), workers)
     seeds = rng.integers(0, 2**63, size=workers)
     args = [(W_sh, X_sh, y_sh, shard, epochs, lr, batch_size, int(seed), times, *extra)
             for shard, seed in zip(shards, seeds)]
     wall = run_workers(worker, args, timeout=timeout, start_method=start_method)
     t = times.array
-    updates = sum(epochs * -(-len(s) // batch_size) for s in shards)
+    updates = sum(epochs * -(-(stop - start) // batch_size) for start, stop in shards)
     return SGDRun(method, workers, W_sh.array.copy(), wall, float(t[:, 1].max() - t[:, 0].min()), updates)
 
 
 def hogwild(X, y, n_classes: int = 10, workers: int = 2, epochs: int = 1, lr: float = 0.1,
-            batch_size: int = 1, rng=None, timeout: float = 120.0, start_method: str = "spawn") -> SGDRun:
+            batch_size: int = 1, rng=None, timeout: float = 120.0, start_method: str | None = None) -> SGDRun:
     """Hogwild: ``workers`` processes run SGD on disjoint shards of ``(X, y)`` and write into one
     shared ``W`` without locks. The total number of updates equals ``serial_sgd``'s with the
     same ``epochs`` and ``batch_size``, so the speed-up is ``serial.wall_time / run.wall_time``.
@@ -284,7 +298,7 @@ def hogwild(X, y, n_classes: int = 10, workers: int = 2, epochs: int = 1, lr: fl
 
 def easgd(X, y, n_classes: int = 10, workers: int = 2, epochs: int = 1, lr: float = 0.1,
           batch_size: int = 1, alpha: float | None = None, tau: int = 10, rng=None,
-          timeout: float = 120.0, start_method: str = "spawn") -> SGDRun:
+          timeout: float = 120.0, start_method: str | None = None) -> SGDRun:
     """Asynchronous elastic averaging SGD: each worker trains a local copy on its shard and every
     ``tau`` steps exchanges ``d = α (Wᵢ − W̃)`` with the shared center ``W̃`` (``Wᵢ −= d``,
     ``W̃ += d``). ``alpha`` defaults to ``0.9 / workers``. Returns the center.

@@ -21,6 +21,7 @@ import numpy as np
 
 from .data.batching import minibatches, num_batches
 from .init import make_rng
+from .nn.module import first_layer
 
 
 def accuracy(output, y) -> float:
@@ -195,6 +196,10 @@ class Trainer:
             raise ValueError(f"fit: epochs must be a non-negative integer, received {epochs!r}.")
         rng = make_rng(rng)
         n_b = num_batches(len(X), batch_size)
+        # the data needs no gradient: let the first layer skip computing ∂C/∂x while we train
+        entry = first_layer(self.model)
+        saved_flag = entry.__dict__.get("needs_input_grad")
+        entry.needs_input_grad = False
         bar = _progress_bar(epochs * n_b, self.progress, "training")
         start = time.perf_counter()
         self.stop_training = False
@@ -224,6 +229,10 @@ class Trainer:
                 if self.stop_training:
                     break
         finally:
+            if saved_flag is None:
+                entry.__dict__.pop("needs_input_grad", None)
+            else:
+                entry.needs_input_grad = saved_flag
             if bar is not None:
                 bar.close()
         self._call("on_train_end")

@@ -358,3 +358,30 @@ def test_auto_metrics_recognise_binary_float_targets():
     assert _is_classification(np.array([-1.0, 1.0]))
     assert not _is_classification(np.array([[0.2], [1.0]]))
     assert not _is_classification(np.array([[0.5, 0.5]]))
+
+
+def test_first_layer_skips_the_input_gradient_only_while_fit_trains():
+    from coursepkg.nn.module import first_layer, input_gradients_needed
+
+    model = Sequential(Sequential(Dense(3, 4, rng=0)), Dense(4, 2, rng=1))
+    entry = first_layer(model)
+    assert entry is model[0][0]
+    seen = []
+
+    class Spy(Callback):
+        def after_backward(self, t):
+            seen.append(entry.needs_input_grad)
+
+    X, y = _linear_problem(n=20)
+    X = X[:, :3]
+    fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), (X, y), epochs=1, batch_size=10,
+        callbacks=[Spy()], progress=False)
+    assert seen == [False, False] and entry.needs_input_grad
+    entry.needs_input_grad = False
+    model(X)
+    assert model.backward(np.ones((20, 2), dtype=np.float32)) is None
+    assert entry.W.grad.any()  # parameter gradients are still computed
+    with input_gradients_needed(model):
+        model(X)
+        assert model.backward(np.ones((20, 2), dtype=np.float32)).shape == (20, 3)
+    assert entry.needs_input_grad is False

@@ -252,6 +252,8 @@ class Conv2D(Module):
         self.W.grad += (delta @ self._cols.T).reshape(self.W.shape)
         if self.b is not None:
             self.b.grad += delta.sum(axis=1)
+        if not self.needs_input_grad:
+            return None
         return col2im(W2.T @ delta, self._x_shape, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:

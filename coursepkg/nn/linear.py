@@ -55,7 +55,7 @@ class Dense(Module):
         self.W.grad += self._x.T @ grad_out
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data.T
+        return grad_out @ self.W.data.T if self.needs_input_grad else None
 
     def extra_repr(self) -> str:
         return f"{self.n_in}, {self.n_out}" + ("" if self.b is not None else ", bias=False")

@@ -47,7 +47,7 @@ product per step feeds all of them (for ``RNN``/``LSTM`` it multiplies the stack
 ``GRU`` computes ``X_t W_x + b`` for all steps with one GEMM before the loop). In backward,
 every factor of the recursion that does not depend on the incoming error is computed for all
 steps before the loop, and after it one GEMM each gives ``∂C/∂W_x``, ``∂C/∂W_r`` and ``∂C/∂X``
-for all steps. Work arrays are kept between calls (see ``Recurrent._buffer``).
+for all steps. Work arrays are kept between calls (see ``Recurrent._work``).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class Recurrent(Module):
         self.grad_h0 = None
         self._carry = None
         self._cache = self._common = None
-        self._buffers: dict[str, np.ndarray] = {}
+        self._workspace: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ public API
     def reset_state(self) -> None:
@@ -127,7 +127,7 @@ class Recurrent(Module):
     def forward(self, x, h0=None):
         x = self._check_input(x)
         state0, learned = self._initial_state(h0, len(x))
-        xs = self._buffer("xs", (x.shape[1], x.shape[0], self.n_in))
+        xs = self._work("xs", (x.shape[1], x.shape[0], self.n_in))
         xs[...] = x.transpose(1, 0, 2)  # time-major: xs[t] is (batch, n_in)
         hs, last = self._run(xs, state0)
         self._common = (xs, learned, x.shape[0])
@@ -151,7 +151,7 @@ class Recurrent(Module):
         if g.shape != expected:
             raise ShapeError(f"{name}.backward: expected grad_out of the output's shape {expected}, "
                              f"received shape {g.shape}. Pass ∂C/∂(output) of the last forward call.")
-        dY = self._buffer("dY", (T, H, batch))  # ∂C/∂OUT_tᵀ
+        dY = self._work("dY", (T, H, batch))  # ∂C/∂OUT_tᵀ
         if self.return_sequences:
             dY[...] = g.transpose(1, 2, 0)
         else:
@@ -167,7 +167,7 @@ class Recurrent(Module):
         # the input projection X_t W_x + b of every step at once
         self.W_x.grad += xs.reshape(T * batch, -1).T @ dZ2
         self.b.grad += dZ2.sum(axis=0)
-        dxs = self._buffer("dxs", (T * batch, self.n_in))
+        dxs = self._work("dxs", (T * batch, self.n_in))
         np.matmul(dZ2, self.W_x.data.T, out=dxs)
         self.grad_h0 = self._public(dstate0)
         if learned:
@@ -236,23 +236,24 @@ class Recurrent(Module):
             return tuple(np.broadcast_to(getattr(self, n).data, (batch, H)) for n in self._state_names), True
         return tuple(np.zeros((batch, H), dtype=dtype) for _ in range(self._n_states)), False
 
-    def _buffer(self, name: str, shape: tuple) -> np.ndarray:
+    def _work(self, name: str, shape: tuple) -> np.ndarray:
         """A work array kept between calls (fresh large arrays cost page faults on every call).
 
-        Only caches and temporaries live in buffers; what a caller receives is always a copy.
+        Scratch space, not state (unlike ``Module.buffers``, it is never saved): only caches and
+        temporaries live here; what a caller receives is always a copy.
         """
         dtype = self.W_x.data.dtype
-        buf = self._buffers.get(name)
+        buf = self._workspace.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[name] = np.empty(shape, dtype=dtype)
+            buf = self._workspace[name] = np.empty(shape, dtype=dtype)
         return buf
 
     def _project(self, xs: np.ndarray) -> np.ndarray:
         """``(X_t W_x + b)ᵀ`` for every step with one GEMM, shape ``(time, gates·hidden, batch)``."""
         T, B, _ = xs.shape
-        z = self._buffer("z", (T * B, self.W_x.shape[1]))
+        z = self._work("z", (T * B, self.W_x.shape[1]))
         np.matmul(xs.reshape(T * B, -1), self.W_x.data, out=z)
-        A = self._buffer("A", (T, z.shape[1], B))
+        A = self._work("A", (T, z.shape[1], B))
         np.add(z.reshape(T, B, -1).transpose(0, 2, 1), self.b.data[:, None], out=A)
         return A
 
@@ -264,7 +265,7 @@ class Recurrent(Module):
         rows: ``hs[t]`` is ``OUT_{t−1}ᵀ``, ``hs[0] = h0ᵀ``), where the loop writes each new state.
         """
         T, B, n = xs.shape
-        xh = self._buffer("xh", (T + 1, n + self.hidden + 1, B))
+        xh = self._work("xh", (T + 1, n + self.hidden + 1, B))
         xh[:T, :n] = xs.transpose(0, 2, 1)
         xh[T, :n] = 0
         xh[:, -1] = 1
@@ -275,7 +276,7 @@ class Recurrent(Module):
     def _stacked_weights(self) -> np.ndarray:
         """``[W_x; W_r; b]ᵀ``, shape ``(gates·hidden, n_in+hidden+1)``: see :meth:`_stacked`."""
         n, H = self.n_in, self.hidden
-        W = self._buffer("W_stacked", (self.W_x.shape[1], n + H + 1))
+        W = self._work("W_stacked", (self.W_x.shape[1], n + H + 1))
         W[:, :n] = self.W_x.data.T
         W[:, n:n + H] = self.W_r.data.T
         W[:, -1] = self.b.data
@@ -284,19 +285,19 @@ class Recurrent(Module):
     def _rows(self, name: str, cols: np.ndarray) -> np.ndarray:
         """Per-step columns ``(time, k, batch)`` as one matrix of rows ``(time·batch, k)``."""
         T, k, B = cols.shape
-        rows = self._buffer(name, (T, B, k))
+        rows = self._work(name, (T, B, k))
         rows[...] = cols.transpose(0, 2, 1)
         return rows.reshape(T * B, k)
 
     def _weights_t(self, name: str, W: np.ndarray) -> np.ndarray:
         """A C-contiguous copy of ``Wᵀ`` (the left factor of the per-step products)."""
-        buf = self._buffer(name, W.T.shape)
+        buf = self._work(name, W.T.shape)
         buf[...] = W.T
         return buf
 
 
     def _states(self, name: str, batch: int, steps: int) -> np.ndarray:
-        return self._buffer(name, (steps, self.hidden, batch))
+        return self._work(name, (steps, self.hidden, batch))
 
 
 class RNN(Recurrent):
@@ -321,7 +322,7 @@ class RNN(Recurrent):
     def _bptt(self, dY, dlast):
         hs = self._cache
         T = len(dY)
-        dZ = self._buffer("dZ", dY.shape)  # tanh'(z_t) = 1 − OUT_t², turned into δ_tᵀ in place below
+        dZ = self._work("dZ", dY.shape)  # tanh'(z_t) = 1 − OUT_t², turned into δ_tᵀ in place below
         np.multiply(hs[1:], hs[1:], out=dZ)
         np.subtract(1, dZ, out=dZ)
         dh = dlast[0]
@@ -397,7 +398,7 @@ class LSTM(Recurrent):
         W = self._stacked_weights()
         W[:(f + 1) * H] *= 0.5
         P = 0.5 * self.P.data[:, :, None] if self.peephole else None
-        A = self._buffer("A", (T, G, H, B))  # gate values
+        A = self._work("A", (T, G, H, B))  # gate values
         cs, tc = self._states("cs", B, T + 1), self._states("tc", B, T)  # C_t and tanh(C_t)
         cs[0] = state0[1].T
         tmp = np.empty((H, B), dtype=A.dtype)
@@ -435,7 +436,7 @@ class LSTM(Recurrent):
         o, g, c_prev = A[:, 0], A[:, -1], cs[:-1]
         # Everything the backward recursion multiplies by, computed for all steps at once:
         #   dZ_o = dh ⊙ N,   dC = dC_next + dh ⊙ Q,   dZ_[i f C̃] = dC ⊙ M,   dC_{t−1} = dC ⊙ R
-        dsig = self._buffer("dsig", (T, f + 1, H, B))  # σ' = σ(1 − σ) of the gates [o, (i,) f]
+        dsig = self._work("dsig", (T, f + 1, H, B))  # σ' = σ(1 − σ) of the gates [o, (i,) f]
         np.subtract(1, A[:, :f + 1], out=dsig)
         dsig *= A[:, :f + 1]
         N = self._states("N", B, T)
@@ -444,7 +445,7 @@ class LSTM(Recurrent):
         np.multiply(tc, tc, out=Q)
         np.subtract(1, Q, out=Q)
         Q *= o
-        M = self._buffer("M", (T, G - 1, H, B))
+        M = self._work("M", (T, G - 1, H, B))
         dtanh_g = M[:, -1]  # (1 − C̃²), times the input gate below
         np.multiply(g, g, out=dtanh_g)
         np.subtract(1, dtanh_g, out=dtanh_g)
@@ -461,7 +462,7 @@ class LSTM(Recurrent):
             P = self.P.data
             Q += P[0][:, None] * N
             R = R + np.einsum("tkhb,kh->thb", M[:, :f], P[1:])
-        dZ = self._buffer("dZ", (T, G, H, B))
+        dZ = self._work("dZ", (T, G, H, B))
         dh, dc = dlast
         tmp = np.empty((H, B), dtype=A.dtype)
         W_r = self.W_r.data
@@ -533,7 +534,7 @@ class GRU(Recurrent):
         r, z, hh = A[:, 0], A[:, 1], A[:, 2]
         h_prev = hs[:-1]
         # dZ_[z h̃] = dh ⊙ M,  dZ_r = (dZ_h̃ W_rhᵀ) ⊙ h_{t−1} ⊙ σ'(r)
-        M = self._buffer("M", (T, 2, H, B))
+        M = self._work("M", (T, 2, H, B))
         np.subtract(hh, h_prev, out=M[:, 0])
         M[:, 0] *= z
         M[:, 0] *= 1 - z
@@ -542,7 +543,7 @@ class GRU(Recurrent):
         M[:, 1] *= z
         Mr = h_prev * r * (1 - r)
         keep = 1 - z
-        dZ = self._buffer("dZ", (T, 3, H, B))
+        dZ = self._work("dZ", (T, 3, H, B))
         dh = dlast[0]
         drh = np.empty((H, B), dtype=A.dtype)
         tmp = np.empty((H, B), dtype=A.dtype)

@@ -59,9 +59,9 @@ def _check_expected_improvement(fn, rng):
     expect_close(got, want, what="expected_improvement(mean, std, best)",
                  inputs={"mean": mean, "std": std}, rtol=1e-4, atol=1e-7)
     # σ = 0: no uncertainty, the improvement is certain (or nothing)
-    mean_z = np.array([best - 0.5, best + 0.5, best - 0.1])
-    std_z = np.array([0.0, 0.0, 0.3])
-    got_z = expect_shape(_call(fn, mean_z, std_z, best), (3,), "expected_improvement with std = 0")
+    mean_z = np.array([best - 0.5, best + 0.5, best, best - 0.1])
+    std_z = np.array([0.0, 0.0, 0.0, 0.3])
+    got_z = expect_shape(_call(fn, mean_z, std_z, best), (4,), "expected_improvement with std = 0")
     got_z = got_z.astype(np.float64)
     if not np.all(np.isfinite(got_z)):
         fail("where std = 0 your result is NaN or inf (0/0 in z). There the improvement is certain: return "
@@ -160,8 +160,9 @@ def _check_halving_schedule(fn, rng):
     cases.append((np.array([0.5, 0.6, 0.6, 0.6, 0.65, 0.64, 0.65, 0.66, 0.66, 0.66, 0.66, 0.66, 0.66, 0.7, 0.7,
                             0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]), 1.0, 2, 0.5, 1 / 16))
     for val_acc, lr0, patience, factor, min_ratio in cases:
+        ratio = f"1/{1 / min_ratio:.0f}" if np.isclose(1 / min_ratio, round(1 / min_ratio)) else f"{min_ratio:g}"
         what = (f"halving_schedule(val_acc, lr0={lr0:g}, patience={patience}, factor={factor:g}, "
-                f"min_ratio={min_ratio:g})")
+                f"min_ratio={ratio})")
         given = val_acc.copy()
         got = _call(fn, list(val_acc), lr0, patience=patience, factor=factor, min_ratio=min_ratio)
         got = np.asarray(got, dtype=np.float64).reshape(-1)
