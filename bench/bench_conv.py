@@ -20,47 +20,18 @@ on a shared machine only ever slow a block down).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import compare, describe_blas, import_torch
 
 from coursepkg.nn import Conv2D, MaxPool2D
 
-PAUSE = 0.25
 CASES = {  # name: (input shape, layer arguments or None for max pooling)
     "L1 conv 1->20 5x5": ((64, 1, 28, 28), (1, 20, 5)),
     "L2 conv 20->50 5x5": ((64, 20, 12, 12), (20, 50, 5)),
     "max pool 2x2": ((64, 20, 24, 24), None),
 }
 TARGETS = {"L1 conv 1->20 5x5": 1.3, "L2 conv 20->50 5x5": 2.0, "max pool 2x2": 1.5}
-
-
-def block_time(fn, min_block: float = 0.15) -> float:
-    """Mean time per call of ``fn`` over one block of calls lasting at least ``min_block`` s."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_block:
-            return elapsed / calls
-
-
-def compare(steps: dict, rounds: int) -> dict:
-    """Best block time of each step over ``rounds`` rounds that take turns between the libraries.
-
-    Taking turns (one block each, with a pause in between) spreads both libraries' blocks over
-    the same stretch of time, so a busy spell of other processes on a shared machine does not
-    favour one of them; the best block is the one least disturbed.
-    """
-    for fn in steps.values():
-        fn()  # warm-up: allocations, thread pools, library dispatch
-    best = dict.fromkeys(steps, np.inf)
-    for _ in range(rounds):
-        for name, fn in steps.items():
-            best[name] = min(best[name], block_time(fn))
-            time.sleep(PAUSE)
-    return best
 
 
 def coursepkg_step(shape, conv_args, rng):
@@ -96,12 +67,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed blocks per library and case")
     args = parser.parse_args(argv)
-    try:
-        import torch
-        torch.set_num_threads(2)
-    except ImportError:
-        torch = None
-        print("PyTorch not installed: timing coursepkg only.")
+    torch = import_torch()
+    print(describe_blas())
     rng = np.random.default_rng(0)
     ratios = {}
     print(f"{'case':<22}{'coursepkg ms':>14}{'torch ms':>10}{'ratio':>8}{'target':>8}")

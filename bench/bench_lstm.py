@@ -18,10 +18,9 @@ is the least noisy figure).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from bench_mlp import PAUSE, best_of
+from timing import compare, describe_blas, import_torch
 
 from coursepkg.nn import LSTM
 
@@ -40,7 +39,6 @@ def coursepkg_step(x, grad, hidden, dtype):
 def torch_step(x, grad, hidden, dtype):
     import torch
 
-    torch.set_num_threads(2)
     tdtype = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
     lstm = torch.nn.LSTM(x.shape[2], hidden, batch_first=True).to(tdtype)
     xt = torch.from_numpy(x).requires_grad_(True)
@@ -63,13 +61,8 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5, help="timed blocks per library (best is kept)")
     args = parser.parse_args(argv)
-    try:
-        import torch  # noqa: F401
-
-        have_torch = True
-    except ImportError:
-        have_torch = False
-        print("PyTorch not installed: timing coursepkg only (pip install torch to compare)")
+    have_torch = import_torch() is not None
+    print(describe_blas())
 
     rng = np.random.default_rng(0)
     print(f"LSTM forward + BPTT: sequence {args.seq}, batch {args.batch}, input {args.n_in}, "
@@ -80,15 +73,11 @@ def main(argv=None):
     for dtype, target in ((np.float32, 2.0), (np.float64, 1.0)):
         x = rng.standard_normal((args.batch, args.seq, args.n_in)).astype(dtype)
         grad = rng.standard_normal((args.batch, args.seq, args.hidden)).astype(dtype)
-        ours_fn = coursepkg_step(x, grad, args.hidden, dtype)
-        theirs_fn = torch_step(x, grad, args.hidden, dtype) if have_torch else None
-        ours, theirs = float("inf"), float("inf") if have_torch else float("nan")
-        for _ in range(args.repeats):  # alternate blocks, so that slow spells hit both libraries
-            ours = min(ours, best_of(ours_fn, repeats=1))
-            time.sleep(PAUSE)
-            if have_torch:
-                theirs = min(theirs, best_of(theirs_fn, repeats=1))
-                time.sleep(PAUSE)
+        steps = {"coursepkg": coursepkg_step(x, grad, args.hidden, dtype)}
+        if have_torch:
+            steps["torch"] = torch_step(x, grad, args.hidden, dtype)
+        best = compare(steps, rounds=args.repeats)
+        ours, theirs = best["coursepkg"], best.get("torch", float("nan"))
         ratio = ours / theirs
         verdict = "" if not have_torch else ("ok" if ratio <= target else "MISSED")
         print(f"{np.dtype(dtype).name:<8} {1e3 * ours:>13.2f} {1e3 * theirs:>10.2f} {ratio:>11.2f} "

@@ -20,28 +20,14 @@ import argparse
 import time
 
 import numpy as np
+from timing import PAUSE, best_of, describe_blas, import_torch
 
 from coursepkg.nn import CrossEntropyLoss, Dense, ReLU, Sequential
+from coursepkg.nn.module import first_layer
 from coursepkg.optim import SGD
 from coursepkg.train import Trainer
 
 EPOCH = 50_000
-PAUSE = 0.5
-
-
-def best_of(fn, repeats: int = 3, min_block: float = 0.15) -> float:
-    """Smallest mean time per call of ``fn`` over ``repeats`` blocks of at least ``min_block`` s."""
-    best = np.inf
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_block:
-                break
-        best = min(best, elapsed / calls)
-    return best
 
 
 def gemm_gflops(n: int = 2048) -> float:
@@ -68,6 +54,7 @@ def coursepkg_model(sizes):
 
 def coursepkg_epoch(sizes, X, y, batch):
     model = coursepkg_model(sizes)
+    first_layer(model).needs_input_grad = False  # as fit does: the data needs no gradient
     trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.01), progress=False)
 
     def run():
@@ -80,6 +67,7 @@ def coursepkg_epoch(sizes, X, y, batch):
 def per_example_epoch(sizes, X, y, batch):
     """The same SGD step, but backprop one example at a time and sum the gradients."""
     model = coursepkg_model(sizes)
+    first_layer(model).needs_input_grad = False
     loss = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01)
 
@@ -97,7 +85,6 @@ def per_example_epoch(sizes, X, y, batch):
 def torch_epoch(sizes, X, y, batch):
     import torch
 
-    torch.set_num_threads(2)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(torch.nn.Linear(a, b))
@@ -121,13 +108,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000, help="examples timed per epoch (scaled to 50k)")
     args = parser.parse_args(argv)
-    try:
-        import torch  # noqa: F401
-
-        have_torch = True
-    except ImportError:
-        have_torch = False
-        print("PyTorch not installed: skipping the comparison (pip install torch to enable it)")
+    have_torch = import_torch() is not None
+    print(describe_blas())
 
     rng = np.random.default_rng(0)
     n = args.examples

@@ -16,7 +16,7 @@ import argparse
 import time
 
 import numpy as np
-from bench_mlp import PAUSE, best_of
+from timing import PAUSE, best_of, describe_blas, import_torch
 
 from coursepkg.nn import Parameter
 from coursepkg.optim import SGD, Adadelta, Adagrad, Adam, AdaptiveGains, RMSprop, Rprop
@@ -79,13 +79,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads is not None:
         set_num_threads(args.threads)
-    try:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
-    except ImportError:
-        torch = None
-        print("PyTorch not installed: skipping the comparison (pip install torch to enable it)")
+    torch = import_torch(args.torch_threads)
+    print(describe_blas())
     n = sum(int(np.prod(s)) for s in SHAPES)
     print(f"one step over {n:,} float32 parameters in {len(SHAPES)} arrays; coursepkg {num_threads()} threads"
           + (f"; torch {torch.__version__}, {torch.get_num_threads()} threads" if torch else ""))
