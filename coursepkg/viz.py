@@ -284,3 +284,38 @@ def plot_best_so_far(searches: dict, ax=None, ylabel: str = "best value so far")
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+_BLOCK_STYLES = {  # how plot_block_diagram draws each kind of block
+    "layer": dict(boxstyle="round,pad=0.35", facecolor="#ffe9a8", edgecolor="#9a7b00"),  # σ / tanh layer
+    "op": dict(boxstyle="circle,pad=0.2", facecolor="#fbd3d8", edgecolor="#a33"),  # pointwise ×, +, tanh
+    "var": dict(boxstyle="round,pad=0.3", facecolor="#e3eefc", edgecolor="#36c"),  # a value: X_t, C_t, …
+}
+
+
+def plot_block_diagram(blocks, arrows, ax=None, title: str | None = None, figsize=(8, 4)):
+    """Draw a dataflow diagram (e.g. an LSTM or GRU cell, or an RNN unrolled in time).
+
+    ``blocks`` maps a name to ``(x, y, label, kind)`` with ``kind`` one of ``"layer"`` (a
+    weighted layer with its activation: yellow box), ``"op"`` (a pointwise operation such as ×
+    or +: pink circle) and ``"var"`` (a value such as ``X_t``: blue box). ``arrows`` lists
+    ``(src, dst)`` or ``(src, dst, rad)`` pairs; ``rad ≠ 0`` bends the arrow (an arc).
+    """
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    for x, y, label, kind in blocks.values():
+        ax.text(x, y, label, ha="center", va="center", fontsize=11, zorder=3, bbox=_BLOCK_STYLES[kind])
+    for arrow in arrows:
+        src, dst, rad = (tuple(arrow) + (0.0,))[:3]
+        ax.annotate("", xy=blocks[dst][:2], xytext=blocks[src][:2], zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color="#333", shrinkA=14, shrinkB=14,
+                                    connectionstyle=f"arc3,rad={rad}"))
+    xs = [b[0] for b in blocks.values()]
+    ys = [b[1] for b in blocks.values()]
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax

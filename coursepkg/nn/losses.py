@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError, as_float_array, check_finite, check_shape, describe
+from ..errors import DTypeError, NonFiniteError, ShapeError, as_float_array, check_finite, check_shape, describe
 from . import functional as F
 from .module import Module
 
@@ -48,7 +48,7 @@ class Loss(Module):
         check_finite(a, name, "prediction")
         value = float(self._forward(a, target))
         if not np.isfinite(value):
-            raise FloatingPointError(
+            raise NonFiniteError(
                 f"{name}: the cost is {value}. Predictions reached a value the cost cannot take "
                 "(e.g. log(0)); lower the learning rate or use the logits form of the loss."
             )
