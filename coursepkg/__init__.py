@@ -23,5 +23,7 @@ from .train import Callback, History, Trainer, fit
 
 __version__ = "0.1.0"
 
-__all__ = ["adversarial", "augment", "callbacks", "data", "diagnostics", "gradcheck", "hyperopt", "init", "models", "nn", "optim",
-           "perceptron", "regularization", "sampling", "fit", "Trainer", "History", "Callback"]
+__all__ = [
+    "adversarial", "augment", "callbacks", "data", "diagnostics", "gradcheck", "hyperopt", "init", "models", "nn",
+    "optim", "perceptron", "regularization", "sampling", "fit", "Trainer", "History", "Callback",
+]

@@ -111,7 +111,8 @@ def _check_adam_step(fn, rng):
     if np.allclose(step, uncorrected, rtol=1e-3):
         fail("new_theta: the first step is far too small: m and v start at 0, so divide them by "
              "(1 − β₁ᵗ) and (1 − β₂ᵗ) before the update (bias correction).")
-    if np.allclose(np.abs(step), lr * (1 - b1), rtol=1e-3) or np.allclose(np.abs(step), lr / np.sqrt(1 - b2), rtol=1e-3):
+    half_corrected = (lr * (1 - b1), lr / np.sqrt(1 - b2))  # |first step| with only v, or only m, corrected
+    if any(np.allclose(np.abs(step), size, rtol=1e-3) for size in half_corrected):
         fail("new_theta: you corrected v but not m (or the other way round): both need their own factor.")
     expect_close(step, want_theta - theta, what="the step new_theta − theta on the first step (t = 1, "
                  "it should be ≈ −η·sign(g) for every weight)", inputs={"grad": g})
