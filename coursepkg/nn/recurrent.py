@@ -94,6 +94,7 @@ class Recurrent(Module):
 
     _gates = 1
     _n_states = 1
+    _stacked_input = False  # True: ``_run`` multiplies by the stacked ``[X_t; OUT_{t−1}; 1]``
     _state_names = ("h0",)
 
     def __init__(self, n_in: int, hidden: int, *, return_sequences: bool = True, stateful: bool = False,
@@ -164,9 +165,7 @@ class Recurrent(Module):
                           for s in self._as_tuple(grad_last_state, batch, "grad_last_state"))
         dZ2, dstate0 = self._bptt(dY, dlast)
         dstate0 = tuple(d.T.copy() for d in dstate0)
-        # the input projection X_t W_x + b of every step at once
-        self.W_x.grad += xs.reshape(T * batch, -1).T @ dZ2
-        self.b.grad += dZ2.sum(axis=0)
+        self._weight_grads(xs, dZ2)
         dxs = self._work("dxs", (T * batch, self.n_in))
         np.matmul(dZ2, self.W_x.data.T, out=dxs)
         self.grad_h0 = self._public(dstate0)
@@ -186,6 +185,16 @@ class Recurrent(Module):
     # ------------------------------------------------------------------ helpers
     def _extra_options(self) -> list[str]:
         return []
+
+    def _weight_grads(self, xs: np.ndarray, dZ2: np.ndarray) -> None:
+        """Add the gradients of the input projection ``X_t W_x + b``, summed over all steps, from
+        ``dZ2 = ∂C/∂z`` as rows ``(time·batch, gates·hidden)``; ``_bptt`` has added ``W_r``'s
+        (unless the layer runs on :meth:`_stacked` columns: then all three come from one GEMM)."""
+        if self._stacked_input:
+            self._stacked_grads(dZ2)
+            return
+        self.W_x.grad += xs.reshape(len(dZ2), -1).T @ dZ2
+        self.b.grad += dZ2.sum(axis=0)
 
     def _public(self, states: tuple):
         return states[0] if self._n_states == 1 else tuple(states)
@@ -282,6 +291,16 @@ class Recurrent(Module):
         W[:, -1] = self.b.data
         return W
 
+    def _stacked_grads(self, dZ2: np.ndarray) -> None:
+        """Gradients of ``W_x``, ``W_r`` and ``b`` at once for the layers that use :meth:`_stacked`:
+        ``Σ_t [X_t; OUT_{t−1}; 1] δ_t`` is one GEMM of the stacked columns (rows here) with ``dZ2``."""
+        xh = self._workspace["xh"]
+        n, H = self.n_in, self.hidden
+        dW = self._rows("xh2", xh[:-1]).T @ dZ2  # (n_in + hidden + 1, gates·hidden)
+        self.W_x.grad += dW[:n]
+        self.W_r.grad += dW[n:n + H]
+        self.b.grad += dW[-1]
+
     def _rows(self, name: str, cols: np.ndarray) -> np.ndarray:
         """Per-step columns ``(time, k, batch)`` as one matrix of rows ``(time·batch, k)``."""
         T, k, B = cols.shape
@@ -309,6 +328,8 @@ class RNN(Recurrent):
     See :mod:`coursepkg.nn.recurrent` for ``forward``/``backward``, ``h0``, ``stateful``.
     """
 
+    _stacked_input = True
+
     def _run(self, xs, state0):
         T = len(xs)
         xh, hs = self._stacked(xs, state0[0])
@@ -332,7 +353,6 @@ class RNN(Recurrent):
             dZ[t] *= dh
             np.matmul(W_r, dZ[t], out=dh)  # (δ_t W_rᵀ)ᵀ = W_r δ_tᵀ
         dZ2 = self._rows("dZ2", dZ)
-        self.W_r.grad += self._rows("hs2", hs[:-1]).T @ dZ2
         return dZ2, (dh,)
 
 
@@ -373,6 +393,7 @@ class LSTM(Recurrent):
 
     _n_states = 2
     _state_names = ("h0", "c0")
+    _stacked_input = True
 
     def __init__(self, n_in: int, hidden: int, *, peephole: bool = False, coupled: bool = False,
                  forget_bias: float = 1.0, rng=None, dtype=DEFAULT_DTYPE, **kwargs):
@@ -478,7 +499,6 @@ class LSTM(Recurrent):
             self.P.grad[0] += np.einsum("thb,thb->h", dZ[:, 0], cs[1:])
             self.P.grad[1:] += np.einsum("tkhb,thb->kh", dZ[:, 1:f + 1], c_prev)
         dZ2 = self._rows("dZ2", dZ.reshape(T, G * H, B))
-        self.W_r.grad += self._rows("hs2", hs[:-1]).T @ dZ2
         return dZ2, (dh, dc)
 
 
