@@ -9,9 +9,9 @@
 See ``docs/exercises.md``.
 """
 
-from .checker import CheckResult, check
+from .checker import CheckResult, check, verdict
 from .compare import CheckFailed, expect_close, expect_gradient, expect_raises, expect_shape, expect_true, rng_for
 from .registry import exercise
 
-__all__ = ["check", "CheckResult", "CheckFailed", "exercise", "expect_close", "expect_gradient",
+__all__ = ["check", "verdict", "CheckResult", "CheckFailed", "exercise", "expect_close", "expect_gradient",
            "expect_raises", "expect_shape", "expect_true", "rng_for"]

@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import registry
 from .compare import CheckFailed, rng_for
 
@@ -142,3 +144,14 @@ def check(exercise_id: str, *fns, rng=None, strict: bool | None = None, **named_
     if (strict_checks() if strict is None else strict) and not result:
         raise CheckFailed(result.summary())
     return result
+
+
+def verdict(exercise_id: str, *fns, seed: int = 0) -> str:
+    """The checker's verdict on ``fns`` with inputs from ``seed``: ``""`` when it passes, else the
+    hint a learner would see. For testing checkers: a right answer must give ``""``, each typical
+    mistake its own hint."""
+    try:
+        registry.get(exercise_id).checker(*fns, np.random.default_rng(seed))
+    except CheckFailed as err:
+        return str(err)
+    return ""
