@@ -33,6 +33,7 @@ from coursepkg.optim import (
     squash_weights,
     trajectory,
 )
+from coursepkg.optim.elementwise import MIN_CHUNK
 from coursepkg.train import Trainer
 
 # ----------------------------------------------------------------------------- update equations
@@ -199,7 +200,8 @@ def test_float32_steps_agree_with_the_float64_equation():
 ])
 def test_chunked_threaded_update_equals_single_thread(make):
     rng = np.random.default_rng(0)
-    data = [rng.standard_normal((700, 500)).astype(np.float32), rng.standard_normal(7).astype(np.float32)]
+    rows = 3 * MIN_CHUNK // 500 + 1  # big enough to be split into 3 chunks
+    data = [rng.standard_normal((rows, 500)).astype(np.float32), rng.standard_normal(7).astype(np.float32)]
     grads = [[rng.standard_normal(d.shape).astype(np.float32) for d in data] for _ in range(3)]
     results, before = [], num_threads()
     try:
