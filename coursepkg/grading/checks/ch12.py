@@ -56,15 +56,21 @@ def _known_mistakes(got, want, mistakes, partial: float = 0.0):
             fail(hint, partial)
 
 
+def _one_step(cls, name, fn, rng):
+    """One step of the learner's ``fn`` against one step of the package's layer ``cls`` on fresh
+    random inputs: ``(got, want, (x_t, h_prev, W_x, W_r, b))``."""
+    n, n_in, H = _sizes(rng)
+    layer = _layer(cls, n_in, H, rng)
+    args = (rng.normal(size=(n, n_in)), rng.normal(size=(n, H)), layer.W_x.data, layer.W_r.data, layer.b.data)
+    want = layer(args[0][:, None], h0=args[1])[:, 0]
+    got = expect_shape(_call(fn, *args), (n, H), f"{name}(x_t, h_prev, W_x, W_r, b)")
+    return got, want, args
+
+
 # ------------------------------------------------------------------------------------------- 12.1
 @exercise("12.1", points=2, title="One step of a vanilla RNN")
 def _check_rnn_step(fn, rng):
-    n, n_in, H = _sizes(rng)
-    layer = _layer(RNN, n_in, H, rng)
-    W_x, W_r, b = layer.W_x.data, layer.W_r.data, layer.b.data
-    x_t, h_prev = rng.normal(size=(n, n_in)), rng.normal(size=(n, H))
-    want = layer(x_t[:, None], h0=h_prev)[:, 0]
-    got = expect_shape(_call(fn, x_t, h_prev, W_x, W_r, b), (n, H), "rnn_step(x_t, h_prev, W_x, W_r, b)")
+    got, want, (x_t, h_prev, W_x, W_r, b) = _one_step(RNN, "rnn_step", fn, rng)
     z = h_prev @ W_r + x_t @ W_x + b
     _known_mistakes(got, want, [
         (z, "you returned the net input z; apply the activation: OUT_t = tanh(z)."),
@@ -148,12 +154,8 @@ def _check_rnn_bptt(fn, rng):
 # ------------------------------------------------------------------------------------------- 12.3
 @exercise("12.3", points=3, title="One step of a GRU")
 def _check_gru_step(fn, rng):
-    n, n_in, H = _sizes(rng)
-    layer = _layer(GRU, n_in, H, rng)
-    W_x, W_r, b = layer.W_x.data, layer.W_r.data, layer.b.data
-    x_t, h_prev = rng.normal(size=(n, n_in)), rng.normal(size=(n, H))
-    want = layer(x_t[:, None], h0=h_prev)[:, 0]
-    got = expect_shape(_call(fn, x_t, h_prev, W_x, W_r, b), (n, H), "gru_step(x_t, h_prev, W_x, W_r, b)")
+    got, want, (x_t, h_prev, W_x, W_r, b) = _one_step(GRU, "gru_step", fn, rng)
+    H = h_prev.shape[1]
 
     def sigmoid(v):
         return 1 / (1 + np.exp(-v))
