@@ -3,6 +3,9 @@
 Every check raises an error that says *who* complained (the layer or function), *what* was
 expected, *what* was received, and *what to do* about it -- the three things a learner needs
 to fix a mistake without reading the package's source.
+
+``who`` may be a string or the complaining object itself (a layer): it is only formatted, with
+``str()``, when an error is raised, so layers pass ``self`` and pay nothing on the hot path.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def describe(x) -> str:
     return f"shape {x.shape}, {x.dtype}"
 
 
-def as_float_array(x, who: str, dtype=None) -> np.ndarray:
+def as_float_array(x, who: object, dtype=None) -> np.ndarray:
     """Return ``x`` as a floating-point array (of ``dtype`` when given), or raise ``DTypeError``.
 
     Integers and booleans are converted; strings, objects and complex numbers are refused.
@@ -50,7 +53,7 @@ def as_float_array(x, who: str, dtype=None) -> np.ndarray:
     return arr
 
 
-def check_shape(x: np.ndarray, who: str, expected: tuple, what: str = "input") -> None:
+def check_shape(x: np.ndarray, who: object, expected: tuple, what: str = "input") -> None:
     """Check ``x.shape`` against ``expected``, where ``None`` entries match any size.
 
     ``expected`` is e.g. ``(None, 784)`` for a batch of 784-dimensional rows.
@@ -73,7 +76,7 @@ def check_shape(x: np.ndarray, who: str, expected: tuple, what: str = "input") -
         )
 
 
-def check_finite(x, who: str, what: str = "input") -> None:
+def check_finite(x, who: object, what: str = "input") -> None:
     """Raise ``NonFiniteError`` when ``x`` holds a NaN or an infinity."""
     if not np.all(np.isfinite(x)):
         n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
@@ -83,7 +86,7 @@ def check_finite(x, who: str, what: str = "input") -> None:
         )
 
 
-def check_positive(value, who: str, name: str, allow_zero: bool = False) -> None:
+def check_positive(value, who: object, name: str, allow_zero: bool = False) -> None:
     """Raise ``ValueError`` unless the hyper-parameter ``value`` is positive (or zero if allowed)."""
     ok = value >= 0 if allow_zero else value > 0
     if not ok or not np.isfinite(value):
@@ -91,7 +94,7 @@ def check_positive(value, who: str, name: str, allow_zero: bool = False) -> None
         raise ValueError(f"{who}: {name} must be a {bound} number, received {value!r}.")
 
 
-def check_probability(value, who: str, name: str) -> None:
+def check_probability(value, who: object, name: str) -> None:
     """Raise ``ValueError`` unless ``0 <= value < 1``."""
     if not (0.0 <= value < 1.0):
         raise ValueError(f"{who}: {name} must lie in [0, 1), received {value!r}.")

@@ -37,7 +37,7 @@ class _Activation(Module):
         dtype = self._dtype()
         if type(x) is np.ndarray and x.ndim and (x.dtype == dtype if dtype else x.dtype.kind == "f"):
             return x  # fast path: the common case pays no formatting of error messages
-        x = as_float_array(x, repr(self), dtype)
+        x = as_float_array(x, self, dtype)
         if x.ndim == 0:
             raise ShapeError(
                 f"{self!r}: expected a batch (an array with the batch axis first), received a "
@@ -371,7 +371,7 @@ class Maxout(_Activation):
         return self.W.data.dtype
 
     def _forward(self, x):
-        check_shape(x, repr(self), (None, self.n_in))
+        check_shape(x, self, (None, self.n_in))
         z = (x @ self.W.data + self.b.data).reshape(len(x), self.n_out, self.pieces)
         self._winner = np.argmax(z, axis=2)[..., None]
         return np.take_along_axis(z, self._winner, axis=2)[..., 0]

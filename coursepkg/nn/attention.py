@@ -42,13 +42,12 @@ class Attention(Module):
     weights = None
 
     def _check(self, x, what: str, ndim=(3,), last=None) -> np.ndarray:
-        name = repr(self)
-        x = as_float_array(x, name, self._dtype)
+        x = as_float_array(x, self, self._dtype)
         if x.ndim not in ndim or (last is not None and x.shape[-1] != last):
             want = f"(batch, T, {'d' if last is None else last})"
             if 2 in ndim:
                 want += f" or (batch, {'d' if last is None else last})"
-            raise ShapeError(f"{name}: expected {what} of shape {want}, received shape {x.shape}.")
+            raise ShapeError(f"{self!r}: expected {what} of shape {want}, received shape {x.shape}.")
         return x
 
     def forward(self, queries, keys, values=None):

@@ -16,7 +16,7 @@ from ..errors import DTypeError, ShapeError, as_float_array
 from .module import DEFAULT_DTYPE, Module, Parameter
 
 
-def as_token_ids(ids, num_classes: int, who: str) -> np.ndarray:
+def as_token_ids(ids, num_classes: int, who: object) -> np.ndarray:
     """``ids`` as an int64 array, checked to lie in ``0 … num_classes−1``.
 
     Integral floats (e.g. ``2.0``) are accepted, so a gradient check may pass float64 copies.
@@ -57,7 +57,7 @@ class Embedding(Module):
         self._ids = None
 
     def forward(self, ids):
-        self._ids = as_token_ids(ids, self.vocab, repr(self))
+        self._ids = as_token_ids(ids, self.vocab, self)
         return self.W.data[self._ids]
 
     def backward(self, grad_out):
@@ -87,7 +87,7 @@ class OneHot(Module):
         self.num_classes, self.dtype = int(num_classes), dtype
 
     def forward(self, ids):
-        ids = as_token_ids(ids, self.num_classes, repr(self))
+        ids = as_token_ids(ids, self.num_classes, self)
         out = np.zeros(ids.shape + (self.num_classes,), dtype=self.dtype)
         np.put_along_axis(out, ids[..., None], 1, axis=-1)
         return out

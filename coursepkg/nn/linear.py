@@ -41,8 +41,8 @@ class Dense(Module):
         self._x = None
 
     def forward(self, x):
-        x = as_float_array(x, "Dense", self.W.data.dtype)
-        check_shape(x, f"Dense({self.n_in}, {self.n_out})", (None, self.n_in))
+        x = as_float_array(x, self, self.W.data.dtype)
+        check_shape(x, self, (None, self.n_in))
         self._x = x
         z = x @ self.W.data
         if self.b is not None:
