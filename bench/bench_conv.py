@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from timing import compare, describe_blas, import_torch
+from timing import compare, describe_blas, import_torch, training_step
 
 from coursepkg.nn import Conv2D, MaxPool2D
 
@@ -37,14 +37,7 @@ TARGETS = {"L1 conv 1->20 5x5": 1.3, "L2 conv 20->50 5x5": 2.0, "max pool 2x2": 
 def coursepkg_step(shape, conv_args, rng):
     x = rng.standard_normal(shape, dtype=np.float32)
     layer = MaxPool2D(2) if conv_args is None else Conv2D(*conv_args, rng=rng)
-    delta = rng.standard_normal(layer.forward(x).shape, dtype=np.float32)
-
-    def step():
-        layer.zero_grad()
-        layer.forward(x)
-        layer.backward(delta)
-
-    return step
+    return training_step(layer, x, rng.standard_normal(layer.forward(x).shape, dtype=np.float32))
 
 
 def torch_step(torch, shape, conv_args, rng):

@@ -20,20 +20,13 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from timing import compare, describe_blas, import_torch
+from timing import compare, describe_blas, import_torch, training_step
 
 from coursepkg.nn import LSTM
 
 
 def coursepkg_step(x, grad, hidden, dtype):
-    lstm = LSTM(x.shape[2], hidden, rng=0, dtype=dtype)
-
-    def run():
-        lstm.zero_grad()
-        lstm.forward(x)
-        lstm.backward(grad)
-
-    return run
+    return training_step(LSTM(x.shape[2], hidden, rng=0, dtype=dtype), x, grad)
 
 
 def torch_step(x, grad, hidden, dtype):

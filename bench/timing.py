@@ -42,6 +42,17 @@ def compare(steps: dict, rounds: int = 3, min_block: float = 0.15) -> dict:
     return best
 
 
+def training_step(module, x, grad_out):
+    """A function running one forward and backward pass of ``module`` (gradients cleared first)."""
+
+    def step():
+        module.zero_grad()
+        module.forward(x)
+        module.backward(grad_out)
+
+    return step
+
+
 def import_torch(threads: int = 2):
     """PyTorch limited to ``threads`` threads, or ``None`` (with a note) when it is not installed."""
     try:
