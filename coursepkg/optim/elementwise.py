@@ -63,15 +63,18 @@ class ElementwiseOptimizer(Optimizer):
     """Base class of optimizers with a per-weight update.
 
     Subclasses list their state arrays in ``state_names``, may override ``init_state(name, p)``
-    (default: zeros like ``p``) and implement ``kernel(theta, g, s)``: update the flat array
-    ``theta`` in place from the flat gradient ``g`` and the dict ``s`` of flat state views
-    (``s["buffer"]`` is always there as scratch space). ``self.lr`` and ``self.t`` are the
-    current learning rate and step.
+    (default: zeros like ``p``, a boolean array for ``"mask"``) and implement
+    ``kernel(theta, g, s)``: update the flat array ``theta`` in place from the flat gradient
+    ``g`` and the dict ``s`` of flat state views (``s["buffer"]`` is always there as scratch
+    space). ``self.lr`` and ``self.t`` are the current learning rate and step.
     """
 
     state_names: tuple[str, ...] = ()
 
     def init_state(self, name: str, p) -> np.ndarray:
+        """Zeros like ``p``; a state named ``"mask"`` is a boolean scratch array."""
+        if name == "mask":
+            return np.empty(p.shape, dtype=bool)
         return np.zeros_like(p.data)
 
     def kernel(self, theta: np.ndarray, g: np.ndarray, s: dict) -> None:

@@ -60,8 +60,6 @@ class Rprop(ElementwiseOptimizer):
     def init_state(self, name, p):
         if name == "step":
             return np.full_like(p.data, self.lr)
-        if name == "mask":
-            return np.empty(p.shape, dtype=bool)
         return super().init_state(name, p)
 
     def kernel(self, theta, g, s):
@@ -109,8 +107,6 @@ class AdaptiveGains(ElementwiseOptimizer):
     def init_state(self, name, p):
         if name == "gain":
             return np.ones_like(p.data)
-        if name == "mask":
-            return np.empty(p.shape, dtype=bool)
         return super().init_state(name, p)
 
     def kernel(self, theta, g, s):
