@@ -100,7 +100,7 @@ class AdversarialTrainer(Trainer):
     def train_batch(self, X, y) -> float:
         X_adv = fgsm(self.model, self.loss, X, y, self.eps, clip=self.clip, eval_mode=False)
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
         cost = 0.0
         for weight, inputs in ((self.alpha, X), (1.0 - self.alpha, X_adv)):
             if weight == 0:

@@ -157,7 +157,7 @@ class Trainer:
     def train_batch(self, X, y) -> float:
         """One gradient step on one mini-batch; returns the batch cost before the step."""
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
         cost = self.loss.forward(self.model.forward(X), y)
         self.model.backward(self.loss.backward())
         self._call("after_backward")

@@ -380,8 +380,8 @@ class Maxout(_Activation):
         delta = np.zeros((len(g), self.n_out, self.pieces), dtype=np.result_type(g, self.W.data))
         np.put_along_axis(delta, self._winner, g[..., None], axis=2)
         delta = delta.reshape(len(g), -1)
-        self.W.grad += self._x.T @ delta
-        self.b.grad += delta.sum(axis=0)
+        self.W.add_grad_matmul(self._x.T, delta)
+        self.b.add_grad_sum(delta, axis=0)
         return delta @ self.W.data.T
 
     def extra_repr(self) -> str:

@@ -175,8 +175,8 @@ class AdditiveAttention(Attention):
         gamma *= de[..., None]
         self.b.grad += gamma.sum(axis=(0, 1, 2))
         gq, gk = gamma.sum(axis=2), gamma.sum(axis=1)  # (batch, T_q, A), (batch, T_k, A)
-        self.W_q.grad += self._q.reshape(-1, self.query_dim).T @ gq.reshape(-1, self.attn_dim)
-        self.W_k.grad += self._k.reshape(-1, self.key_dim).T @ gk.reshape(-1, self.attn_dim)
+        self.W_q.add_grad_matmul(self._q.reshape(-1, self.query_dim).T, gq.reshape(-1, self.attn_dim))
+        self.W_k.add_grad_matmul(self._k.reshape(-1, self.key_dim).T, gk.reshape(-1, self.attn_dim))
         return gq @ self.W_q.data.T, gk @ self.W_k.data.T
 
     def extra_repr(self) -> str:

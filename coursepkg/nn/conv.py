@@ -249,9 +249,9 @@ class Conv2D(Module):
                              f"{self._out_shape}, received {describe(delta)}.")
         delta = np.ascontiguousarray(delta.transpose(1, 2, 3, 0)).reshape(self.c_out, -1)  # im2col's order
         W2 = self.W.data.reshape(self.c_out, -1)
-        self.W.grad += (delta @ self._cols.T).reshape(self.W.shape)
+        self.W.add_grad_matmul(delta, self._cols.T)
         if self.b is not None:
-            self.b.grad += delta.sum(axis=1)
+            self.b.add_grad_sum(delta, axis=1)
         if not self.needs_input_grad:
             return None
         return col2im(W2.T @ delta, self._x_shape, self.kernel_size, self.stride, self.padding)

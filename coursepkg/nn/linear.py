@@ -52,9 +52,9 @@ class Dense(Module):
     def backward(self, grad_out):
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward: run the forward pass first.")
-        self.W.grad += self._x.T @ grad_out
+        self.W.add_grad_matmul(self._x.T, grad_out)
         if self.b is not None:
-            self.b.grad += grad_out.sum(axis=0)
+            self.b.add_grad_sum(grad_out, axis=0)
         return grad_out @ self.W.data.T if self.needs_input_grad else None
 
     def extra_repr(self) -> str:

@@ -105,10 +105,18 @@ class Loss(Module):
         return y
 
     def _class_targets(self, y, a: np.ndarray, allow_soft: bool = True) -> np.ndarray:
-        """Targets of a ``k``-class loss as an ``(n, k)`` float matrix ``Y``.
+        """Targets of a ``k``-class loss as an ``(n, k)`` float matrix ``Y`` (labels one-hot encoded)."""
+        labels, Y = self._labels_or_rows(y, a, allow_soft)
+        if Y is None:
+            Y = np.zeros(a.shape, dtype=a.dtype)
+            Y[np.arange(len(labels)), labels] = 1
+        return Y
 
-        Accepts integer labels ``(n,)`` (or ``(n, 1)``) in ``0 … k−1``, or, when ``allow_soft``,
-        one-hot / probability rows ``(n, k)``.
+    def _labels_or_rows(self, y, a: np.ndarray, allow_soft: bool = True):
+        """Targets of a ``k``-class loss as ``(labels, None)`` or ``(None, Y)``.
+
+        Accepts integer labels ``(n,)`` (or ``(n, 1)``) in ``0 … k−1``, returned as int64, or,
+        when ``allow_soft``, one-hot / probability rows ``(n, k)``, returned as the float matrix ``Y``.
         """
         name = type(self).__name__
         check_shape(a, name, (None, None), "scores (one row per example, one column per class)")
@@ -126,7 +134,7 @@ class Loss(Module):
                 raise ValueError(
                     f"{name}: needs hard labels: one-hot rows or integer labels of shape ({n},)."
                 )
-            return Y
+            return None, Y
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
@@ -148,15 +156,13 @@ class Loss(Module):
                     f"non-integral values such as {y[y != np.round(y)][0]}. For soft targets "
                     f"pass probability rows of shape ({n}, {k})."
                 )
-        labels = y.astype(np.int64)
+        labels = y.astype(np.int64, copy=False)
         if n and (labels.min() < 0 or labels.max() >= k):
             raise ValueError(
                 f"{name}: labels must lie in 0 … {k - 1} (there are {k} classes/columns), "
                 f"received labels in [{labels.min()}, {labels.max()}]."
             )
-        Y = np.zeros((n, k), dtype=a.dtype)
-        Y[np.arange(n), labels] = 1
-        return Y
+        return labels, None
 
 
 class MSELoss(Loss):
@@ -236,12 +242,18 @@ class CrossEntropyLoss(Loss):
     """
 
     def _forward(self, z, y):
-        Y = self._class_targets(y, z)
+        self._labels, self._Y = self._labels_or_rows(y, z)
         logp = F.log_softmax(z, axis=1)
-        self._p, self._Y, self._n = np.exp(logp), Y, len(z)
-        return -float(np.sum(Y * logp)) / self._n
+        self._p, self._n = np.exp(logp), len(z)
+        if self._Y is None:  # integer labels: pick ln softmax(z)_y out of each row
+            return -float(np.sum(logp[np.arange(self._n), self._labels])) / self._n
+        return -float(np.sum(self._Y * logp)) / self._n
 
     def _backward(self):
+        if self._Y is None:
+            grad = self._p / self._n
+            grad[np.arange(self._n), self._labels] -= 1 / self._n
+            return grad
         return (self._p * self._Y.sum(axis=1, keepdims=True) - self._Y) / self._n
 
 

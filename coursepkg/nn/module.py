@@ -24,15 +24,34 @@ class Parameter:
 
     ``grad`` has the shape and dtype of ``data`` and starts at zero. Modules add to it in
     ``backward``; optimizers read it in ``step`` and clear it in ``zero_grad``.
+
+    Clearing is free: ``zero_grad`` only *marks* the gradient as zero. Reading ``grad`` then
+    gives zeros as before, but a layer's backward pass can write its first contribution
+    straight into the array with ``add_grad_matmul`` / ``add_grad_sum`` instead of zero-filling
+    it, computing a temporary and adding the two (PyTorch's ``zero_grad(set_to_none=True)``
+    saves the same three passes over memory).
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "_grad", "_grad_is_zero")
 
     def __init__(self, data, dtype=None):
         self.data = np.array(data, dtype=dtype if dtype is not None else None, copy=True)
         if self.data.dtype.kind != "f":
             self.data = self.data.astype(DEFAULT_DTYPE)
         self.grad = np.zeros_like(self.data)
+
+    @property
+    def grad(self) -> np.ndarray:
+        """∂C/∂θ, an array like ``data``."""
+        if self._grad_is_zero:
+            self._grad.fill(0)
+            self._grad_is_zero = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad = value
+        self._grad_is_zero = False
 
     @property
     def shape(self) -> tuple:
@@ -47,7 +66,27 @@ class Parameter:
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        self.grad.fill(0)
+        """Set ``grad`` to zero (lazily: the array is filled when next read, if ever)."""
+        self._grad_is_zero = True
+
+    def add_grad_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b``, where the product has ``grad``'s size (it may be shaped differently,
+        e.g. a convolution kernel's gradient comes out as a matrix)."""
+        if self._grad_is_zero and self._grad.flags.c_contiguous:
+            np.matmul(a, b, out=self._grad.reshape(a.shape[0], b.shape[-1]))
+            self._grad_is_zero = False
+        else:
+            grad = self.grad
+            grad += (a @ b).reshape(grad.shape)
+
+    def add_grad_sum(self, x: np.ndarray, axis) -> None:
+        """``grad += x.sum(axis)``, e.g. a bias gradient: the sum of δ over the batch."""
+        if self._grad_is_zero:
+            np.sum(x, axis=axis, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            grad = self.grad
+            grad += x.sum(axis=axis)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"

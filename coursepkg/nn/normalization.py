@@ -125,8 +125,8 @@ class _BatchNorm(Module):
             raise ShapeError(f"{self!r}.backward: expected grad_out of shape {shape}, received {g.shape}.")
         g = self._to_rows(g)
         if self.gamma is not None:
-            self.gamma.grad += np.sum(g * u, axis=0)
-            self.beta.grad += g.sum(axis=0)
+            self.gamma.add_grad_sum(g * u, axis=0)
+            self.beta.add_grad_sum(g, axis=0)
             du = g * self.gamma.data
         else:
             du = g

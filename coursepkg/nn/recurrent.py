@@ -193,8 +193,8 @@ class Recurrent(Module):
         if self._stacked_input:
             self._stacked_grads(dZ2)
             return
-        self.W_x.grad += xs.reshape(len(dZ2), -1).T @ dZ2
-        self.b.grad += dZ2.sum(axis=0)
+        self.W_x.add_grad_matmul(xs.reshape(len(dZ2), -1).T, dZ2)
+        self.b.add_grad_sum(dZ2, axis=0)
 
     def _public(self, states: tuple):
         return states[0] if self._n_states == 1 else tuple(states)

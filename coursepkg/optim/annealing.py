@@ -126,7 +126,7 @@ class Annealer(Optimizer):
 
     def _evaluate(self, closure) -> float:
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
         return float(closure())
 
     def _proposal(self, T: float) -> list[np.ndarray]:

@@ -70,6 +70,10 @@ class ElementwiseOptimizer(Optimizer):
     """
 
     state_names: tuple[str, ...] = ()
+    #: whether large parameters are split between this module's threads (False for kernels
+    #: that call a multi-threaded library themselves)
+    split_work: bool = True
+    _planned = None
 
     def init_state(self, name: str, p) -> np.ndarray:
         """Zeros like ``p``; a state named ``"mask"`` is a boolean scratch array."""
@@ -91,19 +95,32 @@ class ElementwiseOptimizer(Optimizer):
             )
         return p.data.reshape(-1), p.grad.reshape(-1), {k: v.reshape(-1) for k, v in state.items()}
 
-    def step(self) -> None:
-        """Update every parameter once: small ones in this thread, large ones split into chunks
-        shared out between the threads (one batch of work per thread per step)."""
-        self.t += 1
+    def _plan(self) -> list[list]:
+        """Per thread, the kernel calls of one step: small parameters in this thread, large ones
+        split into chunks shared out between the threads. The plan is kept from step to step
+        and made again only when a parameter's ``data`` or ``grad`` is a new array."""
+        arrays = [(p.data, p.grad) for p in self.params]
+        split = (_threads, self.split_work)
+        cached = self._planned
+        if (cached is not None and cached[0] == split
+                and all(a is b and g is h for (a, g), (b, h) in zip(arrays, cached[1]))):
+            return cached[2]
         work: list[list] = [[] for _ in range(_threads)]
         for p, state in zip(self.params, self.state):
             theta, g, s = self._flat_views(p, state)
-            parts = _chunks(theta.size)
+            parts = _chunks(theta.size) if self.split_work else [slice(None)]
             if len(parts) == 1:
                 work[0].append((self.kernel, (theta, g, s)))
                 continue
             for i, c in enumerate(parts):
                 work[i].append((self.kernel, (theta[c], g[c], {k: v[c] for k, v in s.items()})))
+        self._planned = (split, arrays, work)
+        return work
+
+    def step(self) -> None:
+        """Update every parameter once (one batch of work per thread, see ``_plan``)."""
+        self.t += 1
+        work = self._plan()
         global _pool
         if any(work[1:]) and _pool is None:
             _pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="coursepkg-optim")

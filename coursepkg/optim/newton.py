@@ -91,7 +91,7 @@ class Newton(Optimizer):
     def _gradient_at(self, theta, closure) -> np.ndarray:
         self._assign(theta)
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
         closure()
         return self._flat("grad")
 

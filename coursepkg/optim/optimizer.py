@@ -38,7 +38,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero."""
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
 
     def step(self) -> None:
         """Update every parameter once from its current gradient."""

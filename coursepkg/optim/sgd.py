@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import check_probability
+from . import blas
 from .elementwise import ElementwiseOptimizer
 
 
@@ -42,18 +41,19 @@ class SGD(ElementwiseOptimizer):
     def state_names(self):
         return ("velocity",) if self.momentum else ()
 
+    @property
+    def split_work(self) -> bool:
+        return not blas.available()  # the BLAS runs its own threads
+
     def kernel(self, theta, g, s):
-        buf = s["buffer"]
-        np.multiply(g, -self.lr, out=buf)         # −η g
-        if self.momentum == 0:                    # θ ← θ − η g
-            theta += buf
+        lr, mu, buf = self.lr, self.momentum, s["buffer"]
+        if mu == 0:                               # θ ← θ − η g
+            blas.axpy(-lr, g, theta, buf)
             return
         v = s["velocity"]
-        v *= self.momentum                        # v_new = μ v − η g
-        v += buf
-        if self.nesterov:                         # θ̃ ← θ̃ + μ v_new − η g
-            theta += buf
-            np.multiply(v, self.momentum, out=buf)
-            theta += buf
+        blas.axpby(-lr, g, mu, v, buf)            # v_new = μ v − η g
+        if self.nesterov:                         # θ̃ ← θ̃ − η g + μ v_new
+            blas.axpy(-lr, g, theta, buf)
+            blas.axpy(mu, v, theta, buf)
         else:                                     # θ ← θ + v_new
-            theta += v
+            blas.axpy(1.0, v, theta, buf)
