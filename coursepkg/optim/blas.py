@@ -18,7 +18,6 @@ paths agree to rounding (the BLAS may fuse the multiply and the add).
 from __future__ import annotations
 
 import ctypes
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +88,7 @@ def _self_test(kernels: _Kernels) -> bool:
 #: waking a sleeping thread costs more than a second pass over a vector that fits in cache
 MIN_SIZE = 1 << 16
 
-_kernels = _load() if sys.platform != "emscripten" else None
+_kernels = _load()
 _enabled = _kernels is not None
 
 
@@ -104,16 +103,15 @@ def use_blas(flag: bool) -> None:
     _enabled = bool(flag) and _kernels is not None
 
 
-def _fused(table: dict, y: np.ndarray, *xs: np.ndarray):
-    """The BLAS function for ``y``'s dtype when every array is a contiguous vector of it."""
-    if not _enabled:
+def _fused(name: str, y: np.ndarray, x: np.ndarray):
+    """The BLAS function ``name`` for ``y``'s dtype, or ``None`` where the NumPy path must run:
+    BLAS off or missing, a short vector, or arrays that are not contiguous vectors of one dtype."""
+    if not _enabled or y.size < MIN_SIZE:
         return None
-    fn = table.get(y.dtype)
-    if fn is None or y.size < MIN_SIZE or not y.flags.c_contiguous or not y.flags.writeable:
+    fn = getattr(_kernels, name).get(y.dtype)
+    if (fn is None or x.dtype != y.dtype or x.shape != y.shape or not y.flags.writeable
+            or not (x.flags.c_contiguous and y.flags.c_contiguous)):
         return None
-    for x in xs:
-        if x.dtype != y.dtype or x.shape != y.shape or not x.flags.c_contiguous:
-            return None
     return fn
 
 
@@ -122,17 +120,16 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray | None 
 
     ``scratch``, an array like ``y``, spares the NumPy fallback an allocation.
     """
-    fn = _fused(_kernels.axpy, y, x) if _enabled else None
+    fn = _fused("axpy", y, x)
     if fn is not None:
         fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
         return
-    tmp = np.multiply(x, alpha, out=scratch) if scratch is not None else x * y.dtype.type(alpha)
-    y += tmp
+    y += np.multiply(x, alpha, out=scratch) if scratch is not None else x * y.dtype.type(alpha)
 
 
 def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray, scratch: np.ndarray | None = None) -> None:
-    """``y ← α x + β y`` in place (one pass over memory with OpenBLAS, two without)."""
-    fn = _fused(_kernels.axpby, y, x) if _enabled else None
+    """``y ← α x + β y`` in place (one pass over memory with OpenBLAS, two or three without)."""
+    fn = _fused("axpby", y, x)
     if fn is not None:
         fn(y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
         return
