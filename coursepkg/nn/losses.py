@@ -243,11 +243,13 @@ class CrossEntropyLoss(Loss):
 
     def _forward(self, z, y):
         self._labels, self._Y = self._labels_or_rows(y, z)
-        logp = F.log_softmax(z, axis=1)
-        self._p, self._n = np.exp(logp), len(z)
-        if self._Y is None:  # integer labels: pick ln softmax(z)_y out of each row
-            return -float(np.sum(logp[np.arange(self._n), self._labels])) / self._n
-        return -float(np.sum(self._Y * logp)) / self._n
+        shifted = z - z.max(axis=1, keepdims=True)  # ln softmax(z) = shifted − ln Σⱼ e^shiftedⱼ
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        self._p, self._n = e / total, len(z)
+        if self._Y is None:  # integer labels: C = (1/n) Σₓ [ln Σⱼ e^shiftedⱼ − shifted_y]
+            return float(np.sum(np.log(total)) - np.sum(shifted[np.arange(self._n), self._labels])) / self._n
+        return -float(np.sum(self._Y * (shifted - np.log(total)))) / self._n
 
     def _backward(self):
         if self._Y is None:
