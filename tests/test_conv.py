@@ -208,3 +208,14 @@ def test_agrees_with_pytorch():
     np.testing.assert_allclose(y, ty.detach().numpy(), atol=1e-12)
     for ours, theirs in [(grad_x, tx), (layer.W.grad, tW), (layer.b.grad, tb)]:
         np.testing.assert_allclose(ours, theirs.grad.numpy(), atol=1e-12)
+
+
+def test_batch_first_is_the_transposed_copy_in_blocks():
+    from coursepkg.nn.conv import batch_first
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 7, 11, 5)).astype(np.float32)  # 231 rows: not a multiple of the block
+    for arr in (a, a[:, 1:6, 2:9]):  # contiguous, and a cropped (strided) view as col2im passes
+        got = batch_first(arr, block=16)
+        assert got.flags.c_contiguous and got.dtype == np.float32
+        np.testing.assert_array_equal(got, arr.transpose(3, 0, 1, 2))

@@ -160,6 +160,23 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0) -> np.ndarray:
     return cols.reshape(c * kernel_size[0] * kernel_size[1], oh * ow * n)
 
 
+def batch_first(a: np.ndarray, block: int = 128) -> np.ndarray:
+    """A C-contiguous copy of ``a`` with its last axis (the batch, in im2col's layout) moved first:
+    ``(…, n) → (n, …)``.
+
+    ``np.ascontiguousarray(a.transpose(-1, 0, …))`` reads ``a`` with a stride of ``n`` numbers
+    and misses the cache on nearly every read, since the other numbers of each cache line are
+    needed only a whole image later. Copying ``block`` rows of the ``(…, n)`` matrix at a time
+    reuses each line while it is still in the L1 cache (about 10× faster for a conv layer's output).
+    """
+    n = a.shape[-1]
+    rows = np.ascontiguousarray(a).reshape(-1, n)
+    out = np.empty((n, len(rows)), dtype=a.dtype)
+    for i in range(0, len(rows), block):
+        out[:, i:i + block] = rows[i:i + block].T
+    return out.reshape(n, *a.shape[:-1])
+
+
 def col2im(cols: np.ndarray, image_shape: tuple, kernel_size, stride=1, padding=0) -> np.ndarray:
     """The adjoint of :func:`im2col`: add every column back onto the pixels it was copied from.
 
@@ -176,7 +193,7 @@ def col2im(cols: np.ndarray, image_shape: tuple, kernel_size, stride=1, padding=
     batch_last = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
     for k, l, rows, columns in window_offsets(kernel_size, stride, (oh, ow)):
         batch_last[:, rows, columns] += per_offset[:, k, l]
-    return np.ascontiguousarray(batch_last[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2))
+    return batch_first(batch_last[:, ph:ph + h, pw:pw + w])
 
 
 # ------------------------------------------------------------------------- the layer
@@ -238,7 +255,7 @@ class Conv2D(Module):
         z = self.W.data.reshape(self.c_out, -1) @ cols  # (c_out, oh·ow·n): one GEMM for the batch
         if self.b is not None:
             z += self.b.data[:, None]
-        return np.ascontiguousarray(z.reshape(self.c_out, oh, ow, n).transpose(3, 0, 1, 2))
+        return batch_first(z.reshape(self.c_out, oh, ow, n))
 
     def backward(self, grad_out):
         if self._cols is None:
