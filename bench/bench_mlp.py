@@ -6,7 +6,10 @@ nets (ReLU, softmax cross-entropy, SGD) at mini-batch 128 and 10:
 * seconds per epoch of 50,000 examples (timed on ``--examples`` and scaled),
 * the ratio PyTorch / coursepkg (> 1 means coursepkg is faster) when torch is installed,
 * the achieved GFLOP/s against a large float32 GEMM measured in the same run,
-* the speed-up of batched backprop over a loop over the examples of each mini-batch.
+* the speed-up of batched backprop over a loop over the examples of each mini-batch,
+* the time of the matrix products alone of one training step (forward, ∂C/∂W, ∂C/∂x) in
+  NumPy's BLAS and in PyTorch's: the floor under each library's step, which shows how much of
+  the gap is the BLAS (OpenBLAS in NumPy's wheels, MKL in PyTorch's) rather than the rest.
 
 Targets (float32, 2 cores): ratio ≥ 1 at batch 128 and ≥ 1.4 at batch 10; ≥ 45% of the GEMM
 figure for 784-256-256-10 at batch 128; ≥ 10x over per-example backprop at batch 128.
@@ -20,7 +23,7 @@ import argparse
 import time
 
 import numpy as np
-from timing import PAUSE, best_of, describe_blas, import_torch
+from timing import PAUSE, best_of, compare, describe_blas, import_torch
 
 from coursepkg.nn import CrossEntropyLoss, Dense, ReLU, Sequential
 from coursepkg.nn.module import first_layer
@@ -41,6 +44,27 @@ def useful_flops(sizes, n: int) -> float:
     """Forward 2·Σ n_in·n_out, backward 4·Σ (dW and dX) minus dX of the first layer, per example."""
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return n * (6 * macs - 2 * sizes[0] * sizes[1])
+
+
+def step_gemms(sizes, batch, torch=None):
+    """One function running the matrix products of a training step: per layer ``x W``,
+    ``xᵀ δ`` and (above the first layer) ``δ Wᵀ``; in PyTorch when ``torch`` is given."""
+    rng = np.random.default_rng(0)
+    work = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        x, W, d = (rng.random(s, dtype=np.float32) for s in ((batch, a), (a, b), (batch, b)))
+        if torch is not None:
+            x, W, d = (torch.from_numpy(v) for v in (x, W, d))
+        work.append((x, W, d, i > 0))
+
+    def run():
+        for x, W, d, input_grad in work:
+            x @ W
+            x.T @ d
+            if input_grad:
+                d @ W.T
+
+    return run
 
 
 def coursepkg_model(sizes):
@@ -122,6 +146,7 @@ def main(argv=None):
              f"{'GFLOP/s':>8} {'% GEMM':>7} {'vs per-example':>15}"
     print(header)
     print("-" * len(header))
+    floors = []
     for sizes in ([784, 30, 10], [784, 256, 256, 10]):
         for batch in (128, 10):
             ours = coursepkg_epoch(sizes, X, y, batch) * scale
@@ -137,6 +162,20 @@ def main(argv=None):
             name = "-".join(map(str, sizes))
             print(f"{name:<16} {batch:>5} {ours:>18.3f} {theirs:>14.3f} {theirs / ours:>10.2f} "
                   f"{gflops:>8.1f} {100 * gflops / gemm:>6.1f}% {speedup:>15}")
+            floors.append((name, batch, ours, theirs))
+    if have_torch:
+        import torch
+
+        print("\nmatrix products alone, per epoch (the BLAS floor under each library's step):")
+        print(f"{'net':<16} {'batch':>5} {'NumPy BLAS s':>13} {'torch BLAS s':>13} {'ratio':>6} "
+              f"{'coursepkg: BLAS share':>22} {'torch: BLAS share':>18}")
+        for name, batch, ours, theirs in floors:
+            sizes = [int(v) for v in name.split("-")]
+            best = compare({"numpy": step_gemms(sizes, batch), "torch": step_gemms(sizes, batch, torch)})
+            steps = EPOCH / batch
+            np_s, t_s = best["numpy"] * steps, best["torch"] * steps
+            print(f"{name:<16} {batch:>5} {np_s:>13.3f} {t_s:>13.3f} {np_s / t_s:>6.2f} "
+                  f"{100 * np_s / ours:>21.0f}% {100 * t_s / theirs:>17.0f}%")
 
 
 if __name__ == "__main__":
