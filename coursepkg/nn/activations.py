@@ -54,7 +54,8 @@ class _Activation(Module):
     def backward(self, grad_out):
         if self._x is None:
             raise RuntimeError(f"{self!r}.backward called before forward: run the forward pass first.")
-        g = as_float_array(grad_out, f"{self!r}.backward")
+        g = grad_out if type(grad_out) is np.ndarray and grad_out.dtype.kind == "f" else \
+            as_float_array(grad_out, f"{self!r}.backward")
         if g.shape != self._a.shape:
             raise ShapeError(
                 f"{self!r}.backward: expected grad_out of the output's shape {self._a.shape}, "

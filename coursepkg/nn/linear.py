@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import init as initializers
 from ..errors import as_float_array, check_shape
 from .module import DEFAULT_DTYPE, Module, Parameter
@@ -41,8 +43,9 @@ class Dense(Module):
         self._x = None
 
     def forward(self, x):
-        x = as_float_array(x, self, self.W.data.dtype)
-        check_shape(x, self, (None, self.n_in))
+        if not (type(x) is np.ndarray and x.dtype == self.W.data.dtype and x.shape[1:] == (self.n_in,)):
+            x = as_float_array(x, self, self.W.data.dtype)  # fast path above: no conversion, no checks
+            check_shape(x, self, (None, self.n_in))
         self._x = x
         z = x @ self.W.data
         if self.b is not None:
