@@ -78,7 +78,7 @@ def check_shape(x: np.ndarray, who: object, expected: tuple, what: str = "input"
 
 def check_finite(x, who: object, what: str = "input") -> None:
     """Raise ``NonFiniteError`` when ``x`` holds a NaN or an infinity."""
-    if not np.all(np.isfinite(x)):
+    if not np.isfinite(x).all():
         n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise NonFiniteError(
             f"{who}: {what} contains {n_bad} NaN/inf value(s). This usually means training "

@@ -248,8 +248,8 @@ class CrossEntropyLoss(Loss):
         total = e.sum(axis=1, keepdims=True)
         self._p, self._n = e / total, len(z)
         if self._Y is None:  # integer labels: C = (1/n) Σₓ [ln Σⱼ e^shiftedⱼ − shifted_y]
-            return float(np.sum(np.log(total)) - np.sum(shifted[np.arange(self._n), self._labels])) / self._n
-        return -float(np.sum(self._Y * (shifted - np.log(total)))) / self._n
+            return float((np.log(total[:, 0]) - shifted[np.arange(self._n), self._labels]).sum()) / self._n
+        return -float((self._Y * (shifted - np.log(total))).sum()) / self._n
 
     def _backward(self):
         if self._Y is None:

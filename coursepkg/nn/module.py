@@ -82,11 +82,11 @@ class Parameter:
     def add_grad_sum(self, x: np.ndarray, axis) -> None:
         """``grad += x.sum(axis)``, e.g. a bias gradient: the sum of δ over the batch."""
         if self._grad_is_zero:
-            np.sum(x, axis=axis, out=self._grad)
+            np.add.reduce(x, axis=axis, out=self._grad)
             self._grad_is_zero = False
         else:
             grad = self.grad
-            grad += x.sum(axis=axis)
+            grad += np.add.reduce(x, axis=axis)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
