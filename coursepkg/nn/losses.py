@@ -20,6 +20,8 @@ so losses can be scaled and summed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import DTypeError, NonFiniteError, ShapeError, as_float_array, check_finite, check_shape, describe
@@ -47,7 +49,7 @@ class Loss(Module):
             )
         check_finite(a, name, "prediction")
         value = float(self._forward(a, target))
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise NonFiniteError(
                 f"{name}: the cost is {value}. Predictions reached a value the cost cannot take "
                 "(e.g. log(0)); lower the learning rate or use the logits form of the loss."
