@@ -10,8 +10,9 @@ compute the temporary ``−η g``, one to add it to ``θ``. BLAS level 1 has the
 NumPy's wheels ship OpenBLAS with 64-bit integer symbols (``scipy_cblas_saxpy64_`` in NumPy
 2, ``cblas_saxpy64_`` in NumPy 1.x). We look for that library where the wheel puts it and call
 it with ``ctypes`` (which releases the interpreter lock during the call). Every function also
-works without it: where no such library is found, or where the library fails a self-test on
-first use, or after ``use_blas(False)``, the same update runs as NumPy expressions. The two
+works without it: where no such library is found (e.g. macOS's Accelerate build, or conda's
+NumPy linked to a system BLAS), where the library fails a self-test when it is loaded, or after
+``use_blas(False)``, the same update runs as NumPy expressions. The two
 paths agree to rounding (the BLAS may fuse the multiply and the add).
 """
 
@@ -32,9 +33,8 @@ class _Kernels:
 
     def __init__(self, lib: ctypes.CDLL, pattern: str):
         self.axpy, self.axpby = {}, {}
-        scalar = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
-        for dtype, prefix in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
-            c = scalar[dtype]
+        for dtype, prefix, c in ((np.dtype(np.float32), "s", ctypes.c_float),
+                                 (np.dtype(np.float64), "d", ctypes.c_double)):
             fn = getattr(lib, pattern.format(prefix + "axpy"))
             fn.argtypes, fn.restype = [_I64, c, _PTR, _I64, _PTR, _I64], None
             self.axpy[dtype] = fn
