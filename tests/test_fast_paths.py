@@ -160,3 +160,20 @@ def test_plan_follows_replaced_arrays_and_thread_count():
         np.testing.assert_allclose(big.data, -0.2, rtol=1e-5)
     finally:
         set_num_threads(before)
+
+
+def test_parameters_and_optimizer_state_start_on_a_cache_line():
+    from coursepkg.nn.module import aligned_empty
+
+    for shape, dtype in (((3, 5), np.float32), ((7,), np.float64), ((), np.float32), ((0, 4), np.float32)):
+        a = aligned_empty(shape, dtype)
+        assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+        assert a.size == 0 or a.ctypes.data % 64 == 0  # an empty array has no first byte
+    p = Parameter(np.arange(6).reshape(2, 3))  # integers become float32, values kept
+    assert p.data.dtype == np.float32 and p.data.ctypes.data % 64 == 0 and p.grad.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(p.data, [[0, 1, 2], [3, 4, 5]])
+    np.testing.assert_array_equal(p.grad, 0)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    p.grad[...] = 1.0
+    opt.step()
+    assert opt.state[0]["velocity"].ctypes.data % 64 == 0

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..nn.module import aligned_empty
 from .optimizer import Optimizer
 
 #: Threads used for parameters of at least ``MIN_CHUNK * 2`` weights (``set_num_threads``). Handing a
@@ -76,10 +77,13 @@ class ElementwiseOptimizer(Optimizer):
     _planned = None
 
     def init_state(self, name: str, p) -> np.ndarray:
-        """Zeros like ``p``; a state named ``"mask"`` is a boolean scratch array."""
+        """Zeros like ``p`` (cache-line aligned, as ``p`` is); a state named ``"mask"`` is a boolean
+        scratch array."""
         if name == "mask":
             return np.empty(p.shape, dtype=bool)
-        return np.zeros_like(p.data)
+        zeros = aligned_empty(p.shape, p.data.dtype)
+        zeros.fill(0)
+        return zeros
 
     def kernel(self, theta: np.ndarray, g: np.ndarray, s: dict) -> None:
         raise NotImplementedError
