@@ -33,6 +33,13 @@ def aligned_empty(shape, dtype) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
+def aligned_zeros(shape, dtype) -> np.ndarray:
+    """Zeros in an array from :func:`aligned_empty`."""
+    zeros = aligned_empty(shape, dtype)
+    zeros.fill(0)
+    return zeros
+
+
 class Parameter:
     """A learnable array ``data`` with the gradient ``grad`` of the cost with respect to it.
 
@@ -50,12 +57,14 @@ class Parameter:
 
     def __init__(self, data, dtype=None):
         data = np.asarray(data, dtype=dtype)
-        if data.dtype.kind != "f":
-            data = data.astype(DEFAULT_DTYPE)
+        self.store(data if data.dtype.kind == "f" else data.astype(DEFAULT_DTYPE))
+
+    def store(self, data: np.ndarray) -> None:
+        """Make ``data`` (an array of any layout) the parameter's value, as an aligned copy (see
+        :func:`aligned_empty`) with a zero gradient of its shape and dtype."""
         self.data = aligned_empty(data.shape, data.dtype)
         self.data[...] = data
-        self.grad = aligned_empty(data.shape, data.dtype)
-        self.grad.fill(0)
+        self.grad = aligned_zeros(data.shape, data.dtype)
 
     @property
     def grad(self) -> np.ndarray:
@@ -204,8 +213,7 @@ class Module:
     def to(self, dtype) -> Module:
         """Convert every parameter (and its gradient) to ``dtype``, e.g. ``np.float64`` for gradient checks."""
         for p in self.parameters():
-            p.data = p.data.astype(dtype)
-            p.grad = np.zeros_like(p.data)
+            p.store(p.data.astype(dtype, copy=False))
         return self
 
     def double(self) -> Module:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..nn.module import aligned_empty
+from ..nn.module import aligned_zeros
 from .optimizer import Optimizer
 
 #: Threads used for parameters of at least ``MIN_CHUNK * 2`` weights (``set_num_threads``). Handing a
@@ -81,9 +81,7 @@ class ElementwiseOptimizer(Optimizer):
         scratch array."""
         if name == "mask":
             return np.empty(p.shape, dtype=bool)
-        zeros = aligned_empty(p.shape, p.data.dtype)
-        zeros.fill(0)
-        return zeros
+        return aligned_zeros(p.shape, p.data.dtype)
 
     def kernel(self, theta: np.ndarray, g: np.ndarray, s: dict) -> None:
         raise NotImplementedError
