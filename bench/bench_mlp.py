@@ -5,7 +5,8 @@ nets (ReLU, softmax cross-entropy, SGD) at mini-batch 128 and 10:
 
 * seconds per epoch of 50,000 examples (timed on ``--examples`` and scaled),
 * the ratio PyTorch / coursepkg (> 1 means coursepkg is faster) when torch is installed,
-* the achieved GFLOP/s against a large float32 GEMM measured in the same run,
+* the achieved GFLOP/s against a large float32 GEMM (2048³) that takes turns with the libraries
+  in the same timing rounds,
 * the speed-up of batched backprop over a loop over the examples of each mini-batch,
 * the time of the matrix products alone of one training step (forward, ∂C/∂W, ∂C/∂x) in
   NumPy's BLAS and in PyTorch's: the floor under each library's step, which shows how much of
@@ -20,10 +21,9 @@ alternating single calls makes the NumPy and PyTorch thread pools fight on 2 cor
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from timing import PAUSE, best_of, compare, describe_blas, import_torch
+from timing import best_of, compare, describe_blas, import_torch
 
 from coursepkg.nn import CrossEntropyLoss, Dense, ReLU, Sequential
 from coursepkg.nn.module import first_layer
@@ -33,11 +33,15 @@ from coursepkg.train import Trainer
 EPOCH = 50_000
 
 
-def gemm_gflops(n: int = 2048) -> float:
+GEMM_N = 2048
+
+
+def gemm_product(n: int = GEMM_N):
+    """A function computing one float32 ``n × n`` matrix product (``2 n³`` FLOP)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
-    return 2 * n**3 / best_of(lambda: a @ b) / 1e9
+    return lambda: a @ b
 
 
 def useful_flops(sizes, n: int) -> float:
@@ -85,7 +89,7 @@ def coursepkg_epoch(sizes, X, y, batch):
         for i in range(0, len(X), batch):
             trainer.train_batch(X[i:i + batch], y[i:i + batch])
 
-    return best_of(run, repeats=2)
+    return run
 
 
 def per_example_epoch(sizes, X, y, batch):
@@ -125,12 +129,13 @@ def torch_epoch(sizes, X, y, batch):
             loss_fn(model(Xt[i:i + batch]), yt[i:i + batch]).backward()
             opt.step()
 
-    return best_of(run, repeats=2)
+    return run
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000, help="examples timed per epoch (scaled to 50k)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds in which the libraries take turns")
     args = parser.parse_args(argv)
     have_torch = import_torch() is not None
     print(describe_blas())
@@ -140,29 +145,36 @@ def main(argv=None):
     X = rng.random((n, 784), dtype=np.float32)
     y = rng.integers(0, 10, n)
     scale = EPOCH / n
-    gemm = gemm_gflops()
-    print(f"float32 GEMM 2048³: {gemm:.1f} GFLOP/s\n")
-    header = f"{'net':<16} {'batch':>5} {'coursepkg s/epoch':>18} {'torch s/epoch':>14} {'torch/ours':>10} " \
-             f"{'GFLOP/s':>8} {'% GEMM':>7} {'vs per-example':>15}"
-    print(header)
-    print("-" * len(header))
-    floors = []
+    # The GEMM takes turns with the two libraries in each net's rounds, and that net's % GEMM is
+    # against the best GEMM of the same rounds: on a shared machine whose speed drifts from one
+    # minute to the next, a GEMM timed once at the start would compare different machines.
+    gemm = gemm_product()
+    rows = []
     for sizes in ([784, 30, 10], [784, 256, 256, 10]):
         for batch in (128, 10):
-            ours = coursepkg_epoch(sizes, X, y, batch) * scale
-            time.sleep(PAUSE)
-            theirs = torch_epoch(sizes, X, y, batch) * scale if have_torch else float("nan")
-            time.sleep(PAUSE)
-            gflops = useful_flops(sizes, EPOCH) / ours / 1e9
+            steps = {"coursepkg": coursepkg_epoch(sizes, X, y, batch), "gemm": gemm}
+            if have_torch:
+                steps["torch"] = torch_epoch(sizes, X, y, batch)
+            best = compare(steps, rounds=args.rounds)
+            ours, theirs = best["coursepkg"] * scale, best.get("torch", float("nan")) * scale
             speedup = ""
             if batch == 128:
                 m = max(n // 10, 1280)
                 loop = per_example_epoch(sizes, X[:m], y[:m], batch) * EPOCH / m
                 speedup = f"{loop / ours:.1f}x"
-            name = "-".join(map(str, sizes))
-            print(f"{name:<16} {batch:>5} {ours:>18.3f} {theirs:>14.3f} {theirs / ours:>10.2f} "
-                  f"{gflops:>8.1f} {100 * gflops / gemm:>6.1f}% {speedup:>15}")
-            floors.append((name, batch, ours, theirs))
+            rows.append((sizes, batch, ours, theirs, 2 * GEMM_N**3 / best["gemm"] / 1e9, speedup))
+    print(f"% GEMM: against a float32 {GEMM_N}³ matrix product timed in the same rounds\n")
+    header = f"{'net':<16} {'batch':>5} {'coursepkg s/epoch':>18} {'torch s/epoch':>14} {'torch/ours':>10} " \
+             f"{'GFLOP/s':>8} {'GEMM GFLOP/s':>13} {'% GEMM':>7} {'vs per-example':>15}"
+    print(header)
+    print("-" * len(header))
+    floors = []
+    for sizes, batch, ours, theirs, gemm_rate, speedup in rows:
+        gflops = useful_flops(sizes, EPOCH) / ours / 1e9
+        name = "-".join(map(str, sizes))
+        print(f"{name:<16} {batch:>5} {ours:>18.3f} {theirs:>14.3f} {theirs / ours:>10.2f} "
+              f"{gflops:>8.1f} {gemm_rate:>13.1f} {100 * gflops / gemm_rate:>6.1f}% {speedup:>15}")
+        floors.append((name, batch, ours, theirs))
     if have_torch:
         import torch
 
