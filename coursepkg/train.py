@@ -117,12 +117,14 @@ class Callback:
     def on_train_end(self, trainer) -> None: ...
 
 
-def _progress_bar(total: int, enabled: bool, desc: str):
+def progress_bar(total: int, enabled: bool = True, desc: str = "training", unit: str = "batch"):
+    """A tqdm bar of ``total`` steps that works in JupyterLab and in a terminal, or ``None`` when
+    ``enabled`` is false (callers write ``if bar: bar.update(1)``)."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", leave=True, mininterval=0.25)
+    return tqdm(total=total, desc=desc, unit=unit, leave=True, mininterval=0.25)
 
 
 class Trainer:
@@ -200,7 +202,7 @@ class Trainer:
         entry = first_layer(self.model)
         saved_flag = entry.__dict__.get("needs_input_grad")
         entry.needs_input_grad = False
-        bar = _progress_bar(epochs * n_b, self.progress, "training")
+        bar = progress_bar(epochs * n_b, self.progress, "training")
         start = time.perf_counter()
         self.stop_training = False
         self._call("on_train_begin")

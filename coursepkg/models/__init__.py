@@ -1,5 +1,6 @@
 """Composite models of the later chapters, built from :mod:`coursepkg.nn` modules."""
 
+from .gan import GAN, ConditionalGAN, discriminator_loss, generator_loss, optimal_discriminator
 from .ntm import NTM, HeadParameters, MaskedBCEWithLogitsLoss, bit_error_rate, copy_bits
 from .ntm_addressing import (
     Addressing,
@@ -28,6 +29,8 @@ from .spiking import (
 
 __all__ = [
     "Seq2Seq",
+    # chapter 14
+    "GAN", "ConditionalGAN", "discriminator_loss", "generator_loss", "optimal_discriminator",
     # chapter 16
     "NTM", "HeadParameters", "MaskedBCEWithLogitsLoss", "bit_error_rate", "copy_bits", "Addressing", "CircularShift",
     "ContentAddressing", "Interpolation", "MemoryRead", "MemoryWrite", "Sharpening", "content_weights",
