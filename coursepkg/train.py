@@ -118,13 +118,11 @@ class Callback:
 
 
 def progress_bar(total: int, enabled: bool = True, desc: str = "training", unit: str = "batch"):
-    """A tqdm bar of ``total`` steps that works in JupyterLab and in a terminal, or ``None`` when
-    ``enabled`` is false (callers write ``if bar: bar.update(1)``)."""
-    if not enabled:
-        return None
+    """A tqdm bar of ``total`` steps that works in JupyterLab and in a terminal; with
+    ``enabled=False`` it shows nothing (its methods do nothing), so callers need no checks."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, leave=True, mininterval=0.25)
+    return tqdm(total=total, desc=desc, unit=unit, leave=True, mininterval=0.25, disable=not enabled)
 
 
 class Trainer:
@@ -214,8 +212,7 @@ class Trainer:
                 total = 0.0
                 for Xb, yb in minibatches(X, y, batch_size, shuffle=True, rng=rng):
                     total += self.train_batch(Xb, yb) * len(Xb)
-                    if bar is not None:
-                        bar.update(1)
+                    bar.update(1)
                 logs = self.evaluate(X, y) if eval_train else {"loss": total / len(X)}
                 if val is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(*val).items()})
@@ -224,10 +221,9 @@ class Trainer:
                 logs["time"] = time.perf_counter() - start
                 self._call("on_epoch_end", logs)
                 self.history.append(logs)
-                if bar is not None:
-                    bar.set_description(f"epoch {self.epoch}")
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("time", "lr")},
-                                    refresh=False)
+                bar.set_description(f"epoch {self.epoch}")
+                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("time", "lr")},
+                                refresh=False)
                 if self.stop_training:
                     break
         finally:
@@ -235,8 +231,7 @@ class Trainer:
                 entry.__dict__.pop("needs_input_grad", None)
             else:
                 entry.needs_input_grad = saved_flag
-            if bar is not None:
-                bar.close()
+            bar.close()
         self._call("on_train_end")
         return self.history
 

@@ -1,5 +1,15 @@
 """Composite models of the later chapters, built from :mod:`coursepkg.nn` modules."""
 
+from .autoencoder import (
+    Autoencoder,
+    ContractivePenalty,
+    Corruption,
+    SparsityPenalty,
+    TiedDense,
+    corrupt,
+    dense_autoencoder,
+    pretrain_stack,
+)
 from .gan import GAN, ConditionalGAN, discriminator_loss, generator_loss, optimal_discriminator
 from .neat import (
     CPPN_ACTIVATIONS,
@@ -36,8 +46,10 @@ from .ntm_addressing import (
     Sharpening,
     content_weights,
 )
+from .rbm import DBN, RBM, train_rbm
 from .recursive import ModularNet, RecursiveNet, TreeBatch, TreeClassifier, sentiment_phrases
 from .seq2seq import Seq2Seq
+from .sparse_coding import SparseCoding, ista_step, soft_threshold, sparse_code
 from .spiking import (
     IZHIKEVICH_PRESETS,
     IzhikevichNeuron,
@@ -53,6 +65,9 @@ from .spiking import (
 
 __all__ = [
     "Seq2Seq",
+    # chapter 13
+    "Autoencoder", "TiedDense", "Corruption", "corrupt", "SparsityPenalty", "ContractivePenalty", "dense_autoencoder",
+    "pretrain_stack", "RBM", "DBN", "train_rbm", "SparseCoding", "sparse_code", "ista_step", "soft_threshold",
     # chapter 14
     "GAN", "ConditionalGAN", "discriminator_loss", "generator_loss", "optimal_discriminator",
     # chapter 15

@@ -344,19 +344,16 @@ class GAN(Module):
                 idx = rng.integers(0, len(X), size=(int(k), int(batch_size)))
                 window.append(self.train_step(list(X[idx]), d_optimizer, g_optimizer, rng,
                                               None if labels is None else list(labels[idx])))
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
                 if step % log_every == 0 or step == steps:
                     logs = {key: float(np.mean([w[key] for w in window])) for key in window[0]}
                     window = []
                     history.append({**logs, "step": self.steps_done, "time": time.perf_counter() - start})
-                    if bar is not None:
-                        bar.set_postfix({key: f"{v:.3g}" for key, v in logs.items()}, refresh=False)
+                    bar.set_postfix({key: f"{v:.3g}" for key, v in logs.items()}, refresh=False)
                     if callback is not None:
                         callback(self, self.steps_done)
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return history
 
     def extra_repr(self) -> str:

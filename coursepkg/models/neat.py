@@ -614,14 +614,12 @@ class NEAT:
                                  "species": len(self.species), "hidden_nodes": self.best.n_hidden,
                                  "connections": self.best.n_enabled, "threshold": self.threshold,
                                  "time": time.perf_counter() - start})
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(best=f"{self.best.fitness:.3f}", species=len(self.species), refresh=False)
+            bar.update(1)
+            bar.set_postfix(best=f"{self.best.fitness:.3f}", species=len(self.species), refresh=False)
             if solved is not None and solved(FeedForwardNetwork(self.best)):
                 break
             self.reproduce()
-        if bar is not None:
-            bar.close()
+        bar.close()
         return self.best
 
 

@@ -377,11 +377,9 @@ def evolve(fitness_fn: Callable[[np.ndarray], np.ndarray], population, generatio
             best_genome, best_fitness = population[best_i].copy(), float(fitness[best_i])
         history.append({"best_fitness": best_fitness, "mean_fitness": fitness.mean(),
                         "evaluations": evaluations, "time": time.perf_counter() - start})
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(best=f"{best_fitness:.4g}", refresh=False)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+        bar.set_postfix(best=f"{best_fitness:.4g}", refresh=False)
+    bar.close()
     return Evolution(best_genome, best_fitness, population, fitness, history)
 
 
