@@ -65,6 +65,24 @@ def expect_true(condition, hint: str, partial: float = 0.0) -> None:
         fail(hint, partial)
 
 
+def call_learner(fn, *args, fix: str = "", **kwargs):
+    """The learner's ``fn(*args, **kwargs)``, with NumPy's warnings silenced (a result is judged by its
+    values, overflow included), failing if ``fn`` changed one of its array arguments in place.
+
+    ``fix`` is an example for the hint, e.g. ``"`h = h - g` makes a new array, `h -= g` does not"``.
+    """
+    arrays = [(f"argument {i + 1}", a) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    arrays += [(f"argument {k}", a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+    copies = [a.copy() for _, a in arrays]
+    with np.errstate(all="ignore"):
+        result = fn(*args, **kwargs)
+    for (name, after), before in zip(arrays, copies):
+        if not np.array_equal(before, after, equal_nan=True):
+            fail(f"Your function changed its {name} in place; compute new arrays instead"
+                 + (f" ({fix})." if fix else "."))
+    return result
+
+
 def _as_numeric(got, what: str) -> np.ndarray:
     if got is None:
         fail(f"{what} returned None: did you forget the `return` statement?")

@@ -6,21 +6,15 @@ import numpy as np
 
 from ...nn import LeakyReLU
 from ...nn import functional as F
-from ..compare import expect_close, expect_shape, expect_true, fail
+from ..compare import call_learner, expect_close, expect_shape, expect_true, fail
 from ..registry import exercise
-
-
-def _call_quietly(fn, *args):
-    """Call the learner's function with NumPy warnings silenced (overflow is judged by the result)."""
-    with np.errstate(all="ignore"):
-        return fn(*args)
 
 
 @exercise("2.1", points=1, title="The sigmoid's derivative")
 def _check_sigmoid_prime(fn, rng):
     z = rng.normal(size=(int(rng.integers(3, 7)), int(rng.integers(2, 5)))) * 4
     z[0, 0], z[-1, -1] = 0.0, -float(rng.uniform(20, 40))  # the peak and a saturated unit
-    got = expect_shape(_call_quietly(fn, z), z.shape, "sigmoid_prime(z)").astype(np.float64)
+    got = expect_shape(call_learner(fn, z), z.shape, "sigmoid_prime(z)").astype(np.float64)
     s = F.sigmoid(z)
     for wrong, hint in (
         (s, "you returned σ(z) itself; the derivative is σ(z)·(1 − σ(z))."),
@@ -42,14 +36,14 @@ def _softmax_ref(z):
 def _check_softmax(fn, rng):
     n, k = int(rng.integers(3, 7)), int(rng.integers(3, 6))
     z = rng.normal(size=(n, k)) * 2
-    got = expect_shape(_call_quietly(fn, z), (n, k), "softmax(z)").astype(np.float64)
+    got = expect_shape(call_learner(fn, z), (n, k), "softmax(z)").astype(np.float64)
     if np.allclose(got.sum(axis=0), 1) and not np.allclose(got.sum(axis=1), 1):
         fail("softmax(z): each column sums to 1, but each *row* (one example's k scores) should: "
              "take the max and the sum along axis=-1 with keepdims=True.")
     expect_true(np.allclose(got.sum(axis=1), 1), "softmax(z): the entries of each row should sum to 1.")
     expect_close(got, _softmax_ref(z), what="softmax(z)", inputs={"z": z})
     big = z * 50 + rng.choice([-1000.0, 1000.0], size=(n, 1))  # scores around ±1000
-    got_big = expect_shape(_call_quietly(fn, big), (n, k), "softmax(z) for large z").astype(np.float64)
+    got_big = expect_shape(call_learner(fn, big), (n, k), "softmax(z) for large z").astype(np.float64)
     if not np.all(np.isfinite(got_big)):
         fail("softmax(z) returns NaN or inf when the scores are around ±1000 (np.exp(1000) overflows). "
              "Softmax does not change when you add the same constant to every score of a row: "
@@ -57,7 +51,7 @@ def _check_softmax(fn, rng):
              "(the overall maximum is not enough when rows differ a lot).")
     expect_close(got_big, _softmax_ref(big), what="softmax(z) for scores around ±1000", inputs={"z": big})
     cube = rng.normal(size=(2, 3, k))
-    expect_close(expect_shape(_call_quietly(fn, cube), cube.shape, "softmax(z) for a 3-D z"),
+    expect_close(expect_shape(call_learner(fn, cube), cube.shape, "softmax(z) for a 3-D z"),
                  _softmax_ref(cube), what="softmax(z) for a 3-D z (normalize along the last axis)")
 
 

@@ -11,14 +11,8 @@ import numpy as np
 
 from ...nn import BCELoss, CrossEntropyLoss, MultiMarginLoss
 from ...nn import functional as F
-from ..compare import expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_shape, fail
 from ..registry import exercise
-
-
-def _call(fn, *args, **kwargs):
-    """Call the learner's function with NumPy warnings silenced (overflow is judged by the result)."""
-    with np.errstate(all="ignore"):
-        return fn(*args, **kwargs)
 
 
 def _cost_and_grad(result, what: str, shape: tuple):
@@ -78,7 +72,7 @@ def _check_binary_cross_entropy(fn, rng):
     y = (rng.random((n, k)) < 0.5).astype(float)
     y[0, 0] = rng.uniform(0.1, 0.9)  # a soft target: the formula must not assume y is 0 or 1
     a0, y0 = a.copy(), y.copy()
-    cost, grad = _cost_and_grad(_call(fn, a, y), "binary_cross_entropy(a, y)", (n, k))
+    cost, grad = _cost_and_grad(call_learner(fn, a, y), "binary_cross_entropy(a, y)", (n, k))
     if not (np.array_equal(a, a0) and np.array_equal(y, y0)):
         fail("binary_cross_entropy changed its arguments a or y in place; compute new arrays instead.")
     want_cost, want_grad = _reference(BCELoss(), a, y)
@@ -114,7 +108,7 @@ def _check_softmax_cross_entropy(fn, rng):
     labels[: min(k, n)] = np.arange(min(k, n))  # every class occurs
     z0, l0 = z.copy(), labels.copy()
     what = "softmax_cross_entropy(z, labels)"
-    cost, grad = _cost_and_grad(_call(fn, z, labels), what, (n, k))
+    cost, grad = _cost_and_grad(call_learner(fn, z, labels), what, (n, k))
     if not (np.array_equal(z, z0) and np.array_equal(labels, l0)):
         fail("softmax_cross_entropy changed its arguments z or labels in place (e.g. `z -= z.max(...)`); "
              "compute new arrays instead.")
@@ -137,7 +131,7 @@ def _check_softmax_cross_entropy(fn, rng):
     # large logits: rows around ±1000, and true classes far below the row maximum
     big = z * 100 + rng.choice([-1000.0, 1000.0], size=(n, 1))
     big_labels = np.argmin(big, axis=1)  # the least likely class: its probability underflows to 0
-    cost_big, grad_big = _cost_and_grad(_call(fn, big, big_labels), what + " for logits around ±1000", (n, k))
+    cost_big, grad_big = _cost_and_grad(call_learner(fn, big, big_labels), what + " for logits around ±1000", (n, k))
     want_cost_big, want_grad_big = _reference(CrossEntropyLoss(), big, big_labels)
     if np.isnan(cost_big) or np.isnan(grad_big).any():
         fail("For logits around ±1000 your result contains NaN: np.exp(1000) overflows to inf and inf/inf is NaN. "
@@ -175,7 +169,7 @@ def _check_multiclass_hinge(fn, rng):
     s[0, labels[0]] = margin + 3.0  # one example right by more than the margin: it costs nothing
     s0 = s.copy()
     what = f"multiclass_hinge(s, labels, margin={margin:g})"
-    cost, grad = _cost_and_grad(_call(fn, s, labels, margin=margin), what, (n, k))
+    cost, grad = _cost_and_grad(call_learner(fn, s, labels, margin=margin), what, (n, k))
     if not np.array_equal(s, s0):
         fail("multiclass_hinge changed its argument s in place; compute new arrays instead.")
     want_cost, want_grad = _reference(MultiMarginLoss(margin=margin), s, labels)
@@ -196,5 +190,5 @@ def _check_multiclass_hinge(fn, rng):
         (want_grad * n, "the gradient is n times too large: the cost is a mean over n examples, so divide by n."),
         (-want_grad, "the gradient has the wrong sign: raising a wrong class's score sⱼ raises its term."),
     ])
-    default_cost, _ = _cost_and_grad(_call(fn, s, labels), "multiclass_hinge(s, labels)", (n, k))
+    default_cost, _ = _cost_and_grad(call_learner(fn, s, labels), "multiclass_hinge(s, labels)", (n, k))
     _check_cost(default_cost, ignoring_margin, "multiclass_hinge(s, labels) with the default margin", n, k)

@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import expect_shape, expect_true, fail
+from ..compare import call_learner, expect_shape, expect_true, fail
 from ..registry import exercise
 
 #: Kurtosis E[(w − μ)⁴] / Var(w)² of a uniform and of a normal distribution.
 KURTOSIS_UNIFORM, KURTOSIS_NORMAL = 1.8, 3.0
 
 
-def _call(fn, *args, **kwargs) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return fn(*args, **kwargs)
-
-
 def _sample(fn, name: str, shape, fan_in, fan_out, seed: int, **kwargs) -> np.ndarray:
     """Call the learner's initializer with a fresh generator and check the array it returns."""
-    got = _call(fn, shape, fan_in, fan_out, np.random.default_rng(seed), **kwargs)
+    got = call_learner(fn, shape, fan_in, fan_out, np.random.default_rng(seed), **kwargs)
     what = f"{name}({shape}, fan_in={fan_in}, fan_out={fan_out}, rng)"
     if not isinstance(got, np.ndarray):
         fail(f"{what} should return a NumPy array, received {type(got).__name__}.")
@@ -41,7 +36,7 @@ def _check_contract(fn, name: str, rng, shape, fan_in, fan_out, **kwargs) -> np.
     if w.dtype != np.float32:
         fail(f"{name} returned dtype {w.dtype}; the default dtype=np.float32 should be respected: "
              "convert the result with .astype(dtype).")
-    w64 = _call(fn, shape, fan_in, fan_out, np.random.default_rng(seed), dtype=np.float64, **kwargs)
+    w64 = call_learner(fn, shape, fan_in, fan_out, np.random.default_rng(seed), dtype=np.float64, **kwargs)
     if getattr(w64, "dtype", None) != np.float64:
         fail(f"{name}(..., dtype=np.float64) returned dtype {getattr(w64, 'dtype', type(w64).__name__)}: "
              "return the array in the dtype asked for.")

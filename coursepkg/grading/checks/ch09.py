@@ -12,13 +12,8 @@ from scipy import stats
 
 from ...hyperopt import expected_improvement as reference_ei
 from ...optim.schedules import PlateauHalving
-from ..compare import expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_shape, fail
 from ..registry import exercise
-
-
-def _call(fn, *args, **kwargs):
-    with np.errstate(all="ignore"):
-        return fn(*args, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------- 9.1
@@ -29,7 +24,7 @@ def _check_expected_improvement(fn, rng):
     std = rng.uniform(0.05, 1.5, size=m)
     best = float(rng.normal(-0.3, 0.3))
     mean0, std0 = mean.copy(), std.copy()
-    got = expect_shape(_call(fn, mean, std, best), (m,), "expected_improvement(mean, std, best)")
+    got = expect_shape(call_learner(fn, mean, std, best), (m,), "expected_improvement(mean, std, best)")
     if not (np.array_equal(mean, mean0) and np.array_equal(std, std0)):
         fail("expected_improvement changed its arguments in place; compute new arrays instead.")
     got = got.astype(np.float64)
@@ -61,7 +56,7 @@ def _check_expected_improvement(fn, rng):
     # σ = 0: no uncertainty, the improvement is certain (or nothing)
     mean_z = np.array([best - 0.5, best + 0.5, best, best - 0.1])
     std_z = np.array([0.0, 0.0, 0.0, 0.3])
-    got_z = expect_shape(_call(fn, mean_z, std_z, best), (4,), "expected_improvement with std = 0")
+    got_z = expect_shape(call_learner(fn, mean_z, std_z, best), (4,), "expected_improvement with std = 0")
     got_z = got_z.astype(np.float64)
     if not np.all(np.isfinite(got_z)):
         fail("where std = 0 your result is NaN or inf (0/0 in z). There the improvement is certain: return "
@@ -72,7 +67,7 @@ def _check_expected_improvement(fn, rng):
 
 # ------------------------------------------------------------------------------------------- 9.2
 def _samples(fn, low, high, size, seed, what):
-    out = _call(fn, low, high, size, np.random.default_rng(seed))
+    out = call_learner(fn, low, high, size, np.random.default_rng(seed))
     out = expect_shape(out, (size,), what).astype(np.float64)
     if not np.all(np.isfinite(out)):
         fail(f"{what} contains NaN or inf.")
@@ -164,7 +159,7 @@ def _check_halving_schedule(fn, rng):
         what = (f"halving_schedule(val_acc, lr0={lr0:g}, patience={patience}, factor={factor:g}, "
                 f"min_ratio={ratio})")
         given = val_acc.copy()
-        got = _call(fn, list(val_acc), lr0, patience=patience, factor=factor, min_ratio=min_ratio)
+        got = call_learner(fn, list(val_acc), lr0, patience=patience, factor=factor, min_ratio=min_ratio)
         got = np.asarray(got, dtype=np.float64).reshape(-1)
         want = _reference_rates(val_acc, lr0, patience, factor, min_ratio)
         if len(got) == len(want) and np.allclose(got, want, rtol=1e-9):

@@ -12,25 +12,19 @@ bias in a conditional, and a hard instead of soft threshold or one that forgets 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ...models.autoencoder import SparsityPenalty
 from ...models.rbm import RBM
 from ...models.sparse_coding import ista_step, soft_threshold
-from ..compare import expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_shape, fail
 from ..registry import exercise
 
-
-def _call(fn, *args):
-    """Call the learner's function, failing if it changed one of its array arguments in place."""
-    copies = [np.array(a, copy=True) for a in args]
-    with np.errstate(all="ignore"):
-        result = fn(*args)
-    for before, after in zip(copies, args):
-        if not np.array_equal(before, after):
-            fail("Your function changed one of its arguments in place; compute new arrays instead "
-                 "(`h = h - g` makes a new array, `h -= g` does not).")
-    return result
+# the learner's function, called with this chapter's example of how to avoid in-place changes
+_call = partial(call_learner, fix=(
+    '`h = h - g` makes a new array, `h -= g` does not'))
 
 
 def _matches(got, want) -> bool:

@@ -16,23 +16,12 @@ import numpy as np
 
 from ...data.mixtures import GaussianMixture
 from ...models.gan import discriminator_loss, generator_loss, optimal_discriminator
-from ..compare import expect_close, expect_shape, expect_true, fail
+from ..compare import call_learner, expect_close, expect_shape, expect_true, fail
 from ..registry import exercise
 
 
 def _sigmoid(s):
     return 1 / (1 + np.exp(-s))
-
-
-def _call(fn, *args):
-    """Call the learner's function on its arguments, failing if it changed one in place."""
-    copies = [np.array(a, copy=True) for a in args]
-    with np.errstate(all="ignore"):
-        result = fn(*args)
-    for before, after in zip(copies, args):
-        if not np.array_equal(before, after):
-            fail("Your function changed one of its arguments in place; compute new arrays instead.")
-    return result
 
 
 def _parts(result, n: int, what: str, names: str):
@@ -75,7 +64,7 @@ def _check_discriminator_cost(fn, rng):
     m_f = m_r + int(rng.integers(1, 4))  # different sizes: each mean has its own 1/m
     real, fake = _logits(rng, m_r), _logits(rng, m_f)
     what = "discriminator_cost(real_logits, fake_logits)"
-    cost, g_real, g_fake = _parts(_call(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
+    cost, g_real, g_fake = _parts(call_learner(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
     want_cost, want_real, want_fake = discriminator_loss(real, fake)
     cost = _scalar(cost, f"the cost returned by {what}")
     swapped = -np.mean(np.log(1 - _sigmoid(real))) - np.mean(np.log(_sigmoid(fake)))
@@ -109,7 +98,7 @@ def _check_discriminator_cost(fn, rng):
     expect_close(g_fake, want_fake, what=f"grad_fake returned by {what}", inputs={"fake_logits": fake})
     # a confident discriminator: logits of ±800 make σ(s) round to exactly 0 or 1
     real, fake = np.array([[800.0], [-800.0], [2.0]]), np.array([[-800.0], [800.0], [-1.0]])
-    cost, g_real, g_fake = _parts(_call(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
+    cost, g_real, g_fake = _parts(call_learner(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
     expect_true(np.isfinite(_scalar(cost, f"the cost returned by {what}")),
                 "with logits like ±800 your cost is infinite or NaN: log σ(s) underflows to log 0. Write −log σ(s) = "
                 "log(1 + e^{−s}) and −log(1 − σ(s)) = log(1 + e^{s}), and compute them with np.logaddexp(0, ·).",
@@ -123,7 +112,7 @@ def _check_non_saturating(fn, rng):
     m = int(rng.integers(3, 8))
     s = _logits(rng, m, scale=4.0)
     what = "non_saturating_cost(fake_logits)"
-    cost, grad = _parts(_call(fn, s), 2, what, "cost, grad")
+    cost, grad = _parts(call_learner(fn, s), 2, what, "cost, grad")
     want_cost, want_grad = generator_loss(s, "non_saturating")
     cost = _scalar(cost, f"the cost returned by {what}")
     minimax_cost, minimax_grad = generator_loss(s, "minimax")
@@ -145,7 +134,7 @@ def _check_non_saturating(fn, rng):
     ])
     expect_close(grad, want_grad, what=f"grad returned by {what}", inputs={"fake_logits": s})
     rejected = np.full((m, 1), -800.0)  # the discriminator rejects every fake: σ(−800) is 0 in floating point
-    cost, grad = _parts(_call(fn, rejected), 2, what, "cost, grad")
+    cost, grad = _parts(call_learner(fn, rejected), 2, what, "cost, grad")
     expect_true(np.isfinite(_scalar(cost, f"the cost returned by {what}")),
                 "for logits of −800 your cost is infinite: σ(s) rounds to 0 and log 0 = −∞. Use −log σ(s) = "
                 "log(1 + e^{−s}), computed as np.logaddexp(0, −s).", partial=0.7)
@@ -176,7 +165,7 @@ def _value(p_data, p_g, x):
 def _check_optimal_d(fn, rng):
     what = "optimal_d_and_value(p_data, p_g, x)"
     x, p_data, p_g = _densities(rng)
-    d, value = _parts(_call(fn, p_data, p_g, x), 2, what, "d_star, value")
+    d, value = _parts(call_learner(fn, p_data, p_g, x), 2, what, "d_star, value")
     want = optimal_discriminator(p_data, p_g)
     d = expect_shape(d, want.shape, f"d_star returned by {what}")
     _known_mistakes(d, want, [
@@ -200,7 +189,7 @@ def _check_optimal_d(fn, rng):
     # disjoint and overlapping uniform densities: zeros, ½ where they overlap, 0/0 where both vanish
     x = np.linspace(-1, 3, 801)
     p_data, p_g = ((x >= 0) & (x <= 1)).astype(float), ((x >= 0.5) & (x <= 2.5)) / 2.0
-    d, value = _parts(_call(fn, p_data, p_g, x), 2, what, "d_star, value")
+    d, value = _parts(call_learner(fn, p_data, p_g, x), 2, what, "d_star, value")
     d = expect_shape(d, x.shape, f"d_star returned by {what}")
     expect_true(np.all(np.isfinite(d)), "where both densities are 0 your d_star is NaN (0/0): the optimum is not "
                 "determined there; return ½ (np.divide with `where=` and `out=` helps).", partial=0.6)

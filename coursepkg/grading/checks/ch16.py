@@ -14,25 +14,18 @@ softmax over the wrong axis.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ...models.ntm_addressing import content_weights
 from ...models.spiking import LIFNeuron, lif_step
-from ..compare import expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_shape, fail
 from ..registry import exercise
 
-
-def _call(fn, *args, **kwargs):
-    """Call the learner's function, failing if it changed one of its array arguments in place."""
-    arrays = [a for a in args if isinstance(a, np.ndarray)]
-    copies = [a.copy() for a in arrays]
-    with np.errstate(all="ignore"):
-        result = fn(*args, **kwargs)
-    for before, after in zip(copies, arrays):
-        if not np.array_equal(before, after, equal_nan=True):
-            fail("Your function changed one of its arguments in place; compute new arrays instead "
-                 "(`v = v + …` makes a new array, `v += …` and `v[spiked] = …` change the caller's).")
-    return result
+# the learner's function, called with this chapter's example of how to avoid in-place changes
+_call = partial(call_learner, fix=(
+    "`v = v + …` makes a new array, `v += …` and `v[spiked] = …` change the caller's"))
 
 
 def _matches(got, want) -> bool:
