@@ -7,7 +7,7 @@ import pytest
 
 from coursepkg.data.mixtures import GaussianMixture, ring_of_gaussians
 from coursepkg.errors import DTypeError, NonFiniteError, ShapeError
-from coursepkg.gradcheck import numerical_gradient, relative_error
+from coursepkg.gradcheck import check_module, numerical_gradient, relative_error
 from coursepkg.models.gan import (
     GAN,
     ConditionalGAN,
@@ -117,6 +117,20 @@ def test_conditional_generator_gradient_matches_finite_differences():
 
     for name, p in gan.generator.named_parameters():
         assert relative_error(p.grad, numerical_gradient(cost, p.data)) < TOL, name
+
+
+@pytest.mark.parametrize("classes", [0, 3])
+def test_forward_and_backward_are_the_generators(classes):
+    gan = tiny_gan(ConditionalGAN if classes else GAN, classes=classes)
+    z = np.random.default_rng(5).normal(size=(4, 2))
+    if classes:
+        labels = np.array([0, 2, 1, 1])
+        x = gan.forward(z, labels)
+        grad_z = gan.backward(np.ones_like(x))
+        assert grad_z.shape == z.shape
+        assert np.allclose(grad_z, gan.generator.backward(np.ones_like(x))[:, :2])
+    else:
+        assert check_module(gan, z).max_error < TOL
 
 
 def test_discriminator_gradients_match_finite_differences():

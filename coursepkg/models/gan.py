@@ -112,8 +112,9 @@ class GAN(Module):
     generator_loss : ``"non_saturating"`` (default, −log D(G(z))) or ``"minimax"`` (log(1 − D(G(z)))).
     noise : the prior ``p_z``: ``"normal"`` (N(0, I)) or ``"uniform"`` (U(−1, 1) per component).
 
-    ``forward(z)`` is ``G(z)``; ``generate(n, rng)`` samples; ``discriminate(x)`` gives ``D(x)``;
-    ``train_step`` and ``fit`` train the pair (see the module docstring for the costs).
+    ``forward(z)`` is ``G(z)`` and ``backward`` its gradient; ``generate(n, rng)`` samples;
+    ``discriminate(x)`` gives ``D(x)``; ``train_step`` and ``fit`` train the pair (see the module
+    docstring for the costs).
     """
 
     def __init__(self, generator: Module, discriminator: Module, noise_dim: int,
@@ -218,6 +219,12 @@ class GAN(Module):
         """``G(z)`` (or ``G([z ; y])`` for a conditional GAN) for noise ``z`` ``(n, noise_dim)``."""
         z = self._check_noise(z, f"{type(self).__name__}.forward")
         return self.generator.forward(self._join(z, self._conditions(labels, len(z), type(self).__name__)))
+
+    def backward(self, grad_out):
+        """``∂C/∂z`` from ``∂C/∂G(z)`` after :meth:`forward`: the generator's backward pass (the
+        condition's part of the gradient is dropped for a conditional GAN); adds to ``G``'s gradients."""
+        grad = self.generator.backward(grad_out)
+        return grad if grad is None else grad[:, :self.noise_dim]
 
     def _evaluating(self, fn, *args):
         """``fn(*args)`` with both networks in evaluation mode (dropout off), restored after."""
