@@ -241,11 +241,12 @@ class ContractivePenalty(ActivityPenalty):
         if not isinstance(layer, Dense):
             raise TypeError(f"ContractivePenalty: expected the encoder's Dense layer, received {type(layer).__name__}.")
         check_positive(lam, "ContractivePenalty", "lam (the penalty weight λ)", allow_zero=True)
-        self.layer, self.lam = layer, float(lam)
+        # the layer's weight Parameter, not the layer: the encoder already holds the layer itself
+        self.W, self.n_code, self.lam = layer.W, layer.n_out, float(lam)
 
     def _slopes(self, h):
-        check_shape(h, self, (None, self.layer.n_out), "code h")
-        return h * (1 - h), np.sum(self.layer.W.data ** 2, axis=0)
+        check_shape(h, self, (None, self.n_code), "code h")
+        return h * (1 - h), np.sum(self.W.data ** 2, axis=0)
 
     def penalty(self, h) -> float:
         a, w = self._slopes(h)
@@ -258,11 +259,11 @@ class ContractivePenalty(ActivityPenalty):
     def weight_gradient(self, h) -> np.ndarray:
         """The direct part ``∂Ω/∂W`` (through ``wⱼ``, at fixed ``h``)."""
         a, _ = self._slopes(h)
-        return self.lam / len(h) * 2 * self.layer.W.data * np.sum(a ** 2, axis=0)
+        return self.lam / len(h) * 2 * self.W.data * np.sum(a ** 2, axis=0)
 
     def backward(self, grad_out):
         grad_in = super().backward(grad_out)
-        self.layer.W.grad += self.weight_gradient(self._h).astype(self.layer.W.dtype, copy=False)
+        self.W.grad += self.weight_gradient(self._h).astype(self.W.dtype, copy=False)
         return grad_in
 
     def extra_repr(self) -> str:
