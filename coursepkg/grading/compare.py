@@ -65,6 +65,25 @@ def expect_true(condition, hint: str, partial: float = 0.0) -> None:
         fail(hint, partial)
 
 
+def expect_parts(result, names: tuple, what: str = "your function"):
+    """``result`` unpacked into ``len(names)`` values, failing with a hint unless it is a tuple or
+    list of that length (``names`` are what the learner should return, e.g. ``("cost", "grad")``)."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        received = type(result).__name__ + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+        fail(f"{what} should return {len(names)} values, e.g. `return {', '.join(names)}`; received {received}.")
+    return result
+
+
+def expect_scalar(value, what: str = "your result", hint: str = "") -> float:
+    """``value`` as a float, failing with a hint (plus ``hint``) unless it is one number (a size-1
+    array is accepted)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiub" or arr.size != 1:
+        fail(f"{what} should be a single number, received {type(value).__name__} of shape {arr.shape}."
+             + (f" {hint}" if hint else ""))
+    return float(arr.reshape(()))
+
+
 def call_learner(fn, *args, fix: str = "", **kwargs):
     """The learner's ``fn(*args, **kwargs)``, with NumPy's warnings silenced (a result is judged by its
     values, overflow included), failing if ``fn`` changed one of its array arguments in place.

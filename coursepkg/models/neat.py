@@ -519,7 +519,8 @@ class NEAT:
         self.threshold = self.config.threshold  # δ_t, adapted when config.target_species is set
         self._next_species = 0
         self.generation = 0
-        self.best: Genome | None = None
+        self.best: Genome | None = None  # the fittest genome ever
+        self.winner: Genome | None = None  # the first solution found by run
         self.history = History()
         self.species_sizes: list[dict[int, int]] = []  # {species id: size} per generation
 
@@ -546,15 +547,26 @@ class NEAT:
             step = -c.threshold_step if len(self.species) < c.target_species else c.threshold_step
             self.threshold = max(c.threshold_step, self.threshold + step)
 
-    def evaluate(self, fitness_fn: Callable[[FeedForwardNetwork], float]) -> None:
-        """Set the fitness of every genome from its network and remember the best genome ever."""
+    def evaluate(self, fitness_fn: Callable[[FeedForwardNetwork], float],
+                 solved: Callable[[FeedForwardNetwork], bool] | None = None) -> Genome | None:
+        """Set the fitness of every genome from its network and remember the best genome ever.
+
+        Returns the fittest genome whose network satisfies ``solved`` (None when none does, or when
+        ``solved`` is None): every genome is tested, not only the fittest, because a network can
+        solve a task (e.g. classify all four XOR cases) with a lower fitness than one that does not.
+        """
+        winner = None
         for genome in self.population:
-            genome.fitness = float(fitness_fn(FeedForwardNetwork(genome)))
+            network = FeedForwardNetwork(genome)
+            genome.fitness = float(fitness_fn(network))
             if not np.isfinite(genome.fitness):
                 raise ValueError(f"NEAT.evaluate: fitness_fn returned {genome.fitness!r}; it must be a finite number.")
             if self.best is None or genome.fitness > self.best.fitness:
                 self.best = genome.copy()
                 self.best.fitness = genome.fitness
+            if solved is not None and (winner is None or genome.fitness > winner.fitness) and solved(network):
+                winner = genome
+        return winner
 
     def reproduce(self) -> None:
         """Replace the population by the next generation (speciation and fitness already done)."""
@@ -606,7 +618,7 @@ class NEAT:
         start = time.perf_counter()
         bar = progress_bar(int(generations), progress, "NEAT", unit="gen")
         for _ in range(int(generations)):
-            self.evaluate(fitness_fn)
+            winner = self.evaluate(fitness_fn, solved)
             self.speciate()
             self.species_sizes.append({s.id: len(s.members) for s in self.species})
             self.history.append({"best_fitness": self.best.fitness,
@@ -616,11 +628,13 @@ class NEAT:
                                  "time": time.perf_counter() - start})
             bar.update(1)
             bar.set_postfix(best=f"{self.best.fitness:.3f}", species=len(self.species), refresh=False)
-            if solved is not None and solved(FeedForwardNetwork(self.best)):
+            if winner is not None:
+                self.winner = winner.copy()
+                self.winner.fitness = winner.fitness
                 break
             self.reproduce()
         bar.close()
-        return self.best
+        return self.best if self.winner is None else self.winner
 
 
 def genome_layout(genome: Genome) -> dict[int, tuple[float, float]]:

@@ -6,23 +6,8 @@ import numpy as np
 
 from ...data import logic_gate
 from ...perceptron import delta_rule_gradient, perceptron_update
-from ..compare import expect_close, expect_shape, expect_true, fail
+from ..compare import expect_close, expect_parts, expect_scalar, expect_shape, expect_true, fail
 from ..registry import exercise
-
-
-def _pair(result, what: str, names: str):
-    """Unpack a ``(weights, bias)`` answer, failing with a hint if it is not a pair."""
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"{what} should return a pair {names}, e.g. `return new_w, new_b`; "
-             f"received {type(result).__name__}.")
-    return result
-
-
-def _scalar(value, what: str) -> float:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "fiub" or arr.size != 1:
-        fail(f"{what} should be a single number; received {type(value).__name__} of shape {arr.shape}.")
-    return float(arr.reshape(()))
 
 
 def _problem(rng, n=None, d=None):
@@ -40,12 +25,12 @@ def _check_perceptron_update(fn, rng):
     X, t, w, b = _problem(rng)
     lr = float(rng.uniform(0.2, 2.0))
     w_before, X_before = w.copy(), X.copy()
-    got_w, got_b = _pair(fn(w, b, X, t, lr), "perceptron_update(w, b, X, t, lr)", "(new_w, new_b)")
+    got_w, got_b = expect_parts(fn(w, b, X, t, lr), "perceptron_update(w, b, X, t, lr)", ("new_w", "new_b"))
     expect_true(np.array_equal(w, w_before) and np.array_equal(X, X_before),
                 "perceptron_update changed its arguments w or X in place (e.g. `w += ...`). Return "
                 "new arrays instead (`new_w = w + ...`): the caller may still need the old weights.")
     got_w = expect_shape(got_w, w.shape, "new_w")
-    got_b = _scalar(got_b, "new_b")
+    got_b = expect_scalar(got_b, "new_b")
     want_w, want_b = perceptron_update(w, b, X, t, lr)
     a = (X @ w + b > 0).astype(float)
     if np.allclose(got_w - w, lr * X.T @ (t - (X @ w > 0)), atol=1e-6) and not np.allclose(got_w, want_w):
@@ -60,8 +45,8 @@ def _check_perceptron_update(fn, rng):
                  what="the change new_b − b (each example moves b by η (t − a), as if it had an input fixed at 1)")
     # when every example is already right, nothing may change
     t_right = a.copy()
-    got_w, got_b = _pair(fn(w, b, X, t_right, lr), "perceptron_update(w, b, X, t, lr)", "(new_w, new_b)")
-    expect_true(np.allclose(got_w, w) and np.isclose(_scalar(got_b, "new_b"), b),
+    got_w, got_b = expect_parts(fn(w, b, X, t_right, lr), "perceptron_update(w, b, X, t, lr)", ("new_w", "new_b"))
+    expect_true(np.allclose(got_w, w) and np.isclose(expect_scalar(got_b, "new_b"), b),
                 "When the unit already classifies every example correctly (t == a everywhere), the "
                 "perceptron rule must leave w and b unchanged.")
 
@@ -71,14 +56,14 @@ def _check_delta_rule_gradient(fn, rng):
     n, d = int(rng.integers(5, 15)), int(rng.integers(2, 5))
     X, t = rng.normal(size=(n, d)), rng.normal(size=n)
     w, b = rng.normal(size=d), float(rng.normal())
-    got = _pair(fn(w, b, X, t), "delta_rule_gradient(w, b, X, t)", "(dE_dw, dE_db)")
+    got = expect_parts(fn(w, b, X, t), "delta_rule_gradient(w, b, X, t)", ("dE_dw", "dE_db"))
     want_w, want_b = delta_rule_gradient(w, b, X, t)
     got_w = expect_shape(got[0], (d,), "dE_dw")
     if np.allclose(got_w, -want_w):
         fail("dE_dw has the wrong sign. The residual is r = t − y, and E = ½·mean(r²) grows when y moves "
              "away from t, so ∂E/∂w = −(1/n) Xᵀ r (the delta rule then *adds* η (1/n) Xᵀ r).")
     expect_close(got_w, want_w, what="dE_dw", inputs={"w": w, "X": X})
-    expect_close(_scalar(got[1], "dE_db"), want_b,
+    expect_close(expect_scalar(got[1], "dE_db"), want_b,
                  what="dE_db (the bias is a weight on an input that is always 1)")
 
 
@@ -90,9 +75,9 @@ def _nand_hint(outputs, targets) -> str:
 
 @exercise("1.3", points=1, title="A perceptron that computes NAND")
 def _check_nand_weights(fn, rng):
-    got = _pair(fn(), "nand_weights()", "(w, b)")
+    got = expect_parts(fn(), "nand_weights()", ("w", "b"))
     w = expect_shape(got[0], (2,), "w").astype(float)
-    b = _scalar(got[1], "b")
+    b = expect_scalar(got[1], "b")
     X, t = logic_gate("nand", dtype=np.float64)
     out = (X @ w + b > 0).astype(int)
     if np.array_equal(out, 1 - t):

@@ -13,19 +13,13 @@ from ...diagnostics import layer_gradient_norms
 from ...nn import CrossEntropyLoss, Dense, MSELoss, Sequential, Sigmoid, Tanh
 from ...nn.module import Parameter
 from ...optim import clip_grad_norm
-from ..compare import expect_close, expect_shape, expect_true, fail
+from ..compare import expect_close, expect_parts, expect_shape, expect_true, fail
 from ..registry import exercise
 
 
 def _quietly(fn, *args):
     with np.errstate(all="ignore"):
         return fn(*args)
-
-
-def _pair(got, what: str, names: tuple[str, str]):
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"{what} should return two values, ({names[0]}, {names[1]}): `return {names[0]}, {names[1]}`.")
-    return got
 
 
 def _close(got, want) -> bool:
@@ -56,7 +50,7 @@ def _reference_collapse(weights, biases):
 def _check_collapse_case(fn, weights, biases):
     what = "collapse_linear(weights, biases)"
     copies = [w.copy() for w in weights], [b.copy() for b in biases]
-    W, b = _pair(_quietly(fn, copies[0], copies[1]), what, ("W", "b"))
+    W, b = expect_parts(_quietly(fn, copies[0], copies[1]), ("W", "b"), what)
     want_W, want_b = _reference_collapse(weights, biases)
     W = expect_shape(W, want_W.shape, "W").astype(np.float64)
     if len(weights) > 1 and _close(W, want_W.T):
@@ -140,7 +134,7 @@ def _check_clip_case(fn, grads, max_norm):
     for p, g in zip(params, grads):
         p.grad[...] = g
     want_norm = clip_grad_norm(params, max_norm)
-    clipped, norm = _pair(_quietly(fn, grads, max_norm), what, ("clipped", "norm"))
+    clipped, norm = expect_parts(_quietly(fn, grads, max_norm), ("clipped", "norm"), what)
     if not all(np.array_equal(g, o) for g, o in zip(grads, originals)):
         fail(f"{what} changed the input arrays in place: build new arrays (g * scale), do not use *=.")
     if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):

@@ -19,7 +19,7 @@ import numpy as np
 from ...models.autoencoder import SparsityPenalty
 from ...models.rbm import RBM
 from ...models.sparse_coding import ista_step, soft_threshold
-from ..compare import call_learner, expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_parts, expect_scalar, expect_shape, fail
 from ..registry import exercise
 
 # the learner's function, called with this chapter's example of how to avoid in-place changes
@@ -38,12 +38,6 @@ def _known_mistakes(got, want, mistakes, partial: float = 0.0):
             fail(hint, partial)
 
 
-def _pair(result, what: str, names: str):
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"{what} should return a pair ({names}), e.g. `return value, grad`; received {type(result).__name__}.")
-    return result
-
-
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
@@ -60,12 +54,13 @@ def _check_kl_sparsity(fn, rng):
     rho, beta = float(rng.uniform(0.03, 0.2)), float(rng.uniform(1.5, 4.0))
     reference = SparsityPenalty(rho, beta)
     what = "kl_sparsity(h, rho, beta)"
-    value, grad = _pair(_call(fn, h, rho, beta), what, "the penalty Ω, the gradient ∂Ω/∂h")
+    value, grad = expect_parts(_call(fn, h, rho, beta), ("penalty", "grad"), what)
+    value = expect_scalar(value, f"the penalty Ω returned by {what}")
     want_value = reference.penalty(h)
     q = h.mean(axis=0)
-    value_ok = _matches(np.float64(value), want_value)
+    value_ok = _matches(value, want_value)
     if not value_ok:
-        _known_mistakes(np.float64(value), want_value, [
+        _known_mistakes(value, want_value, [
             (want_value / beta, "the penalty is weighted: multiply the sum of the KL divergences by β."),
             (beta * np.sum(_kl(q, rho)), "the divergence is reversed: use KL(ρ ‖ ρ̂ⱼ) = ρ ln(ρ/ρ̂ⱼ) + "
                                         "(1 − ρ) ln((1 − ρ)/(1 − ρ̂ⱼ)), with the target ρ first."),
@@ -75,7 +70,7 @@ def _check_kl_sparsity(fn, rng):
             (beta * np.sum(_kl(rho, h.mean(axis=1))), "ρ̂ⱼ is the mean activation of unit j over the batch: average "
                                                       "over the examples (axis 0), not over the units."),
         ], partial=0.0)
-        expect_close(np.float64(value), want_value, what=f"the penalty Ω returned by {what}")
+        expect_close(value, want_value, what=f"the penalty Ω returned by {what}")
     grad = expect_shape(grad, (n, k), f"the gradient ∂Ω/∂h returned by {what} (one entry per activation)")
     want_grad = reference.gradient(h)
     partial = 0.5 if value_ok else 0.0

@@ -16,7 +16,7 @@ import numpy as np
 
 from ...data.mixtures import GaussianMixture
 from ...models.gan import discriminator_loss, generator_loss, optimal_discriminator
-from ..compare import call_learner, expect_close, expect_shape, expect_true, fail
+from ..compare import call_learner, expect_close, expect_parts, expect_scalar, expect_shape, expect_true, fail
 from ..registry import exercise
 
 
@@ -24,19 +24,7 @@ def _sigmoid(s):
     return 1 / (1 + np.exp(-s))
 
 
-def _parts(result, n: int, what: str, names: str):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        fail(f"{what} should return {n} values ({names}), e.g. `return {names}`; received "
-             f"{type(result).__name__}{'' if not isinstance(result, (tuple, list)) else f' of length {len(result)}'}.")
-    return result
-
-
-def _scalar(value, what: str) -> float:
-    arr = np.asarray(value, dtype=np.float64) if np.ndim(value) == 0 or np.size(value) == 1 else None
-    if arr is None:
-        fail(f"{what} should be one number (the mean over the batch), received an array of shape {np.shape(value)}: "
-             "did you forget to average over the examples?")
-    return float(arr)
+_MEAN_HINT = "Did you forget to average over the examples?"
 
 
 def _matches(got, want) -> bool:
@@ -64,9 +52,9 @@ def _check_discriminator_cost(fn, rng):
     m_f = m_r + int(rng.integers(1, 4))  # different sizes: each mean has its own 1/m
     real, fake = _logits(rng, m_r), _logits(rng, m_f)
     what = "discriminator_cost(real_logits, fake_logits)"
-    cost, g_real, g_fake = _parts(call_learner(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
+    cost, g_real, g_fake = expect_parts(call_learner(fn, real, fake), ("cost", "grad_real", "grad_fake"), what)
     want_cost, want_real, want_fake = discriminator_loss(real, fake)
-    cost = _scalar(cost, f"the cost returned by {what}")
+    cost = expect_scalar(cost, f"the cost returned by {what}", _MEAN_HINT)
     swapped = -np.mean(np.log(1 - _sigmoid(real))) - np.mean(np.log(_sigmoid(fake)))
     _known_mistakes(np.array(cost), np.array(want_cost), [
         (np.array(swapped), "the targets are swapped: real examples should get D → 1 (cost −log D(x)), fakes D → 0 "
@@ -98,8 +86,8 @@ def _check_discriminator_cost(fn, rng):
     expect_close(g_fake, want_fake, what=f"grad_fake returned by {what}", inputs={"fake_logits": fake})
     # a confident discriminator: logits of ±800 make σ(s) round to exactly 0 or 1
     real, fake = np.array([[800.0], [-800.0], [2.0]]), np.array([[-800.0], [800.0], [-1.0]])
-    cost, g_real, g_fake = _parts(call_learner(fn, real, fake), 3, what, "cost, grad_real, grad_fake")
-    expect_true(np.isfinite(_scalar(cost, f"the cost returned by {what}")),
+    cost, g_real, g_fake = expect_parts(call_learner(fn, real, fake), ("cost", "grad_real", "grad_fake"), what)
+    expect_true(np.isfinite(expect_scalar(cost, f"the cost returned by {what}", _MEAN_HINT)),
                 "with logits like ±800 your cost is infinite or NaN: log σ(s) underflows to log 0. Write −log σ(s) = "
                 "log(1 + e^{−s}) and −log(1 − σ(s)) = log(1 + e^{s}), and compute them with np.logaddexp(0, ·).",
                 partial=0.7)
@@ -112,9 +100,9 @@ def _check_non_saturating(fn, rng):
     m = int(rng.integers(3, 8))
     s = _logits(rng, m, scale=4.0)
     what = "non_saturating_cost(fake_logits)"
-    cost, grad = _parts(call_learner(fn, s), 2, what, "cost, grad")
+    cost, grad = expect_parts(call_learner(fn, s), ("cost", "grad"), what)
     want_cost, want_grad = generator_loss(s, "non_saturating")
-    cost = _scalar(cost, f"the cost returned by {what}")
+    cost = expect_scalar(cost, f"the cost returned by {what}", _MEAN_HINT)
     minimax_cost, minimax_grad = generator_loss(s, "minimax")
     _known_mistakes(np.array(cost), np.array(want_cost), [
         (np.array(minimax_cost), "that is the minimax cost mean log(1 − D(G(z))); the non-saturating one is "
@@ -134,8 +122,8 @@ def _check_non_saturating(fn, rng):
     ])
     expect_close(grad, want_grad, what=f"grad returned by {what}", inputs={"fake_logits": s})
     rejected = np.full((m, 1), -800.0)  # the discriminator rejects every fake: σ(−800) is 0 in floating point
-    cost, grad = _parts(call_learner(fn, rejected), 2, what, "cost, grad")
-    expect_true(np.isfinite(_scalar(cost, f"the cost returned by {what}")),
+    cost, grad = expect_parts(call_learner(fn, rejected), ("cost", "grad"), what)
+    expect_true(np.isfinite(expect_scalar(cost, f"the cost returned by {what}", _MEAN_HINT)),
                 "for logits of −800 your cost is infinite: σ(s) rounds to 0 and log 0 = −∞. Use −log σ(s) = "
                 "log(1 + e^{−s}), computed as np.logaddexp(0, −s).", partial=0.7)
     expect_close(grad, generator_loss(rejected, "non_saturating")[1],
@@ -165,7 +153,7 @@ def _value(p_data, p_g, x):
 def _check_optimal_d(fn, rng):
     what = "optimal_d_and_value(p_data, p_g, x)"
     x, p_data, p_g = _densities(rng)
-    d, value = _parts(call_learner(fn, p_data, p_g, x), 2, what, "d_star, value")
+    d, value = expect_parts(call_learner(fn, p_data, p_g, x), ("d_star", "value"), what)
     want = optimal_discriminator(p_data, p_g)
     d = expect_shape(d, want.shape, f"d_star returned by {what}")
     _known_mistakes(d, want, [
@@ -174,7 +162,7 @@ def _check_optimal_d(fn, rng):
         (p_data / np.maximum(p_g, 1e-300), "d_star is the ratio p_data / p_g; divide by the sum p_data + p_g."),
     ])
     expect_close(d, want, what=f"d_star returned by {what}", inputs={"x": x})
-    value = _scalar(value, f"the value returned by {what}")
+    value = expect_scalar(value, f"the value returned by {what}")
     expect_true(np.isfinite(value), "your value is infinite or NaN: in the tails D* rounds to 1 (or 0), and "
                 "log(1 − D*) = log 0. Write 1 − D* as p_g / (p_data + p_g), and count p log(…) as 0 where p = 0.",
                 partial=0.5)
@@ -189,13 +177,13 @@ def _check_optimal_d(fn, rng):
     # disjoint and overlapping uniform densities: zeros, ½ where they overlap, 0/0 where both vanish
     x = np.linspace(-1, 3, 801)
     p_data, p_g = ((x >= 0) & (x <= 1)).astype(float), ((x >= 0.5) & (x <= 2.5)) / 2.0
-    d, value = _parts(call_learner(fn, p_data, p_g, x), 2, what, "d_star, value")
+    d, value = expect_parts(call_learner(fn, p_data, p_g, x), ("d_star", "value"), what)
     d = expect_shape(d, x.shape, f"d_star returned by {what}")
     expect_true(np.all(np.isfinite(d)), "where both densities are 0 your d_star is NaN (0/0): the optimum is not "
                 "determined there; return ½ (np.divide with `where=` and `out=` helps).", partial=0.6)
     expect_close(d, optimal_discriminator(p_data, p_g), what=f"d_star for two uniform densities, returned by {what}",
                  inputs={"x": x})
-    expect_true(np.isfinite(_scalar(value, f"the value returned by {what}")),
+    expect_true(np.isfinite(expect_scalar(value, f"the value returned by {what}")),
                 "with densities that are 0 somewhere your value is NaN or infinite: the terms p log(…) with p = 0 "
                 "must count as 0 (the limit of p log p).", partial=0.7)
     expect_close(value, _value(p_data, p_g, x), what=f"the value for two uniform densities, returned by {what}",
