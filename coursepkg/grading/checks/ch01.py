@@ -25,7 +25,7 @@ def _check_perceptron_update(fn, rng):
     X, t, w, b = _problem(rng)
     lr = float(rng.uniform(0.2, 2.0))
     w_before, X_before = w.copy(), X.copy()
-    got_w, got_b = expect_parts(fn(w, b, X, t, lr), "perceptron_update(w, b, X, t, lr)", ("new_w", "new_b"))
+    got_w, got_b = expect_parts(fn(w, b, X, t, lr), ("new_w", "new_b"), "perceptron_update(w, b, X, t, lr)")
     expect_true(np.array_equal(w, w_before) and np.array_equal(X, X_before),
                 "perceptron_update changed its arguments w or X in place (e.g. `w += ...`). Return "
                 "new arrays instead (`new_w = w + ...`): the caller may still need the old weights.")
@@ -45,7 +45,7 @@ def _check_perceptron_update(fn, rng):
                  what="the change new_b − b (each example moves b by η (t − a), as if it had an input fixed at 1)")
     # when every example is already right, nothing may change
     t_right = a.copy()
-    got_w, got_b = expect_parts(fn(w, b, X, t_right, lr), "perceptron_update(w, b, X, t, lr)", ("new_w", "new_b"))
+    got_w, got_b = expect_parts(fn(w, b, X, t_right, lr), ("new_w", "new_b"), "perceptron_update(w, b, X, t, lr)")
     expect_true(np.allclose(got_w, w) and np.isclose(expect_scalar(got_b, "new_b"), b),
                 "When the unit already classifies every example correctly (t == a everywhere), the "
                 "perceptron rule must leave w and b unchanged.")
@@ -56,7 +56,7 @@ def _check_delta_rule_gradient(fn, rng):
     n, d = int(rng.integers(5, 15)), int(rng.integers(2, 5))
     X, t = rng.normal(size=(n, d)), rng.normal(size=n)
     w, b = rng.normal(size=d), float(rng.normal())
-    got = expect_parts(fn(w, b, X, t), "delta_rule_gradient(w, b, X, t)", ("dE_dw", "dE_db"))
+    got = expect_parts(fn(w, b, X, t), ("dE_dw", "dE_db"), "delta_rule_gradient(w, b, X, t)")
     want_w, want_b = delta_rule_gradient(w, b, X, t)
     got_w = expect_shape(got[0], (d,), "dE_dw")
     if np.allclose(got_w, -want_w):
@@ -75,7 +75,7 @@ def _nand_hint(outputs, targets) -> str:
 
 @exercise("1.3", points=1, title="A perceptron that computes NAND")
 def _check_nand_weights(fn, rng):
-    got = expect_parts(fn(), "nand_weights()", ("w", "b"))
+    got = expect_parts(fn(), ("w", "b"), "nand_weights()")
     w = expect_shape(got[0], (2,), "w").astype(float)
     b = expect_scalar(got[1], "b")
     X, t = logic_gate("nand", dtype=np.float64)
