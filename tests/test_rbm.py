@@ -85,6 +85,24 @@ def test_cd_with_long_chains_approaches_the_exact_gradient(persistent):
     assert cd1_error > 0.15, cd1_error
 
 
+def test_persistent_chains_survive_a_smaller_batch_and_each_phase_has_its_own_mean():
+    rbm = tiny_rbm()
+    data = all_binary_states(4)
+    rbm.contrastive_divergence(data[:6], persistent=True)
+    chains = rbm.chain
+    assert chains.shape == (6, 4)
+    rbm.zero_grad()
+    small = data[6:9]  # the last, smaller batch of an epoch
+    rbm.contrastive_divergence(small, persistent=True, sample=False)
+    assert rbm.chain.shape == (6, 4)  # the same 6 chains ran on; nothing was re-seeded from the data
+    vk = rbm.chain
+    p0, pk = rbm.hidden_probs(small), rbm.hidden_probs(vk)
+    assert np.allclose(rbm.W.grad, vk.T @ pk / 6 - small.T @ p0 / 3)
+    assert np.allclose(rbm.b.grad, vk.mean(axis=0) - small.mean(axis=0))
+    assert np.allclose(rbm.c.grad, pk.mean(axis=0) - p0.mean(axis=0))
+    assert not np.shares_memory(vk, chains)
+
+
 def test_deterministic_cd1_formula_and_accumulation():
     rbm = tiny_rbm()
     v = np.random.default_rng(0).random((5, 4))

@@ -123,27 +123,28 @@ class RBM(Module):
         """Add the CD-k (or persistent CD) estimate of ``∂(−ln p(v))/∂θ``, averaged over the batch, to ``.grad``.
 
         Positive phase at the data ``v⁰`` with ``p⁰ = p(h = 1 | v⁰)``; negative phase at the end of
-        a ``k``-step Gibbs chain, ``vᵏ`` and ``pᵏ = p(h = 1 | vᵏ)``. The chain starts at ``v⁰`` (CD-k)
-        or where the previous call left it (persistent CD, ``self.chain``; one chain per example).
+        ``k``-step Gibbs chains, ``vᵏ`` and ``pᵏ = p(h = 1 | vᵏ)``. The chains start at ``v⁰`` (CD-k)
+        or where the previous call left them (persistent CD, ``self.chain``: as many chains as the
+        first batch had examples, kept when a later batch is smaller). Each phase is averaged over
+        its own rows (``n`` examples, ``m`` chains):
 
-            ∂W ≈ −(1/n) (v⁰ᵀ p⁰ − vᵏᵀ pᵏ),   ∂b ≈ −mean(v⁰ − vᵏ),   ∂c ≈ −mean(p⁰ − pᵏ)
+            ∂W ≈ vᵏᵀ pᵏ / m − v⁰ᵀ p⁰ / n,   ∂b ≈ mean(vᵏ) − mean(v⁰),   ∂c ≈ mean(pᵏ) − mean(p⁰)
 
         ``sample=False`` uses probabilities instead of samples in the chain (deterministic).
         """
         v0 = self._visible(v, "data v")
         start = v0
         if persistent:
-            if self.chain is None or self.chain.shape != v0.shape:
+            if self.chain is None or self.chain.dtype != v0.dtype:
                 self.chain = self._bernoulli(v0)
             start = self.chain
         vk = self.gibbs(start, k, sample)[0]
         if persistent:
             self.chain = vk
         p0, pk = self.hidden_probs(v0), self.hidden_probs(vk)
-        n = len(v0)
-        self.W.grad += (vk.T @ pk - v0.T @ p0) / n
-        self.b.grad += (vk - v0).mean(axis=0)
-        self.c.grad += (pk - p0).mean(axis=0)
+        self.W.grad += vk.T @ pk / len(vk) - v0.T @ p0 / len(v0)
+        self.b.grad += vk.mean(axis=0) - v0.mean(axis=0)
+        self.c.grad += pk.mean(axis=0) - p0.mean(axis=0)
 
     def reconstruction_error(self, v) -> float:
         """Mean over the batch of ``‖v − p(v | p(h | v))‖²`` (a cheap, rough progress measure)."""
@@ -161,8 +162,9 @@ class RBM(Module):
         if self.n_hidden > self.n_visible:
             W, b, c = W.T, c, b  # enumerate v instead: the same formula with the layers swapped
         states = all_binary_states(len(c))
-        chunks = [s @ c + F.softplus(s @ W.T + b).sum(axis=1) for s in np.array_split(states, -(-len(states) // 4096))]
-        return float(F.logsumexp(np.concatenate(chunks), axis=0))
+        chunks = np.array_split(states, num_batches(len(states), 4096))
+        exponents = [s @ c + F.softplus(s @ W.T + b).sum(axis=1) for s in chunks]
+        return float(F.logsumexp(np.concatenate(exponents), axis=0))
 
     def log_likelihood(self, v) -> float:
         """Mean ``ln p(v) = −F(v) − ln Z`` over the batch (exact; tiny RBMs only)."""
