@@ -21,7 +21,7 @@ import numpy as np
 
 from .data.batching import minibatches, num_batches
 from .init import make_rng
-from .nn.module import first_layer
+from .nn.module import input_gradient_skipped
 
 
 def accuracy(output, y) -> float:
@@ -196,15 +196,11 @@ class Trainer:
             raise ValueError(f"fit: epochs must be a non-negative integer, received {epochs!r}.")
         rng = make_rng(rng)
         n_b = num_batches(len(X), batch_size)
-        # the data needs no gradient: let the first layer skip computing ∂C/∂x while we train
-        entry = first_layer(self.model)
-        saved_flag = entry.__dict__.get("needs_input_grad")
-        entry.needs_input_grad = False
-        bar = progress_bar(epochs * n_b, self.progress, "training")
         start = time.perf_counter()
         self.stop_training = False
-        self._call("on_train_begin")
-        try:
+        # the data needs no gradient: the first layer skips computing ∂C/∂x while we train
+        with input_gradient_skipped(self.model), progress_bar(epochs * n_b, self.progress, "training") as bar:
+            self._call("on_train_begin")
             for _ in range(epochs):
                 self.epoch += 1
                 self.model.train()
@@ -226,12 +222,6 @@ class Trainer:
                                 refresh=False)
                 if self.stop_training:
                     break
-        finally:
-            if saved_flag is None:
-                entry.__dict__.pop("needs_input_grad", None)
-            else:
-                entry.needs_input_grad = saved_flag
-            bar.close()
         self._call("on_train_end")
         return self.history
 

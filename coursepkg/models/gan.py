@@ -34,7 +34,7 @@ from ..errors import ShapeError, as_float_array, check_finite, check_shape
 from ..init import make_rng
 from ..nn import functional as F
 from ..nn.losses import BCEWithLogitsLoss
-from ..nn.module import DEFAULT_DTYPE, Module, input_gradients_needed
+from ..nn.module import DEFAULT_DTYPE, Module, input_gradient_skipped, input_gradients_needed
 from ..train import History, progress_bar
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -264,7 +264,8 @@ class GAN(Module):
         s = self.discriminator.forward(both)
         m = len(x_real)
         cost, g_real, g_fake = discriminator_loss(s[:m], s[m:])
-        self.discriminator.backward(np.concatenate([g_real, g_fake]).astype(s.dtype, copy=False))
+        with input_gradient_skipped(self.discriminator):  # ∂C_D/∂x is not needed
+            self.discriminator.backward(np.concatenate([g_real, g_fake]).astype(s.dtype, copy=False))
         d = F.sigmoid(np.asarray(s, dtype=np.float64)[:, 0])
         return {"d_loss": cost, "d_real": float(d[:m].mean()), "d_fake": float(d[m:].mean())}
 
@@ -285,7 +286,8 @@ class GAN(Module):
         with input_gradients_needed(self.discriminator):
             grad_x = self.discriminator.backward(grad_s.astype(s.dtype, copy=False))
         self._zero_grad("discriminator")
-        self.generator.backward(self._without_condition(grad_x, c))
+        with input_gradient_skipped(self.generator):  # ∂C_G/∂z is not needed
+            self.generator.backward(self._without_condition(grad_x, c))
         return cost
 
     def discriminator_step(self, x_real, optimizer, rng=None, labels=None) -> dict:

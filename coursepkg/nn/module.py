@@ -281,17 +281,17 @@ def first_layer(model: Module) -> Module:
     return model
 
 
-class input_gradients_needed:
-    """Context manager: every module of ``model`` computes ∂C/∂input inside the ``with`` block
-    (e.g. for adversarial examples during training); the previous settings come back after."""
+class _InputGradientFlags:
+    """Context manager: ``needs_input_grad = value`` on ``modules`` inside the ``with`` block; the
+    previous settings (set on the instance, or the class default) come back after."""
 
-    def __init__(self, model: Module):
-        self.modules = list(model.modules())
+    def __init__(self, modules, value: bool):
+        self.modules, self.value = list(modules), value
 
     def __enter__(self):
         self.saved = [m.__dict__.get("needs_input_grad") for m in self.modules]
         for m in self.modules:
-            m.needs_input_grad = True
+            m.needs_input_grad = self.value
         return self
 
     def __exit__(self, *exc):
@@ -301,6 +301,18 @@ class input_gradients_needed:
             else:
                 m.needs_input_grad = value
         return False
+
+
+def input_gradients_needed(model: Module) -> _InputGradientFlags:
+    """Context manager: every module of ``model`` computes ∂C/∂input inside the ``with`` block
+    (e.g. for adversarial examples during training); the previous settings come back after."""
+    return _InputGradientFlags(model.modules(), True)
+
+
+def input_gradient_skipped(model: Module) -> _InputGradientFlags:
+    """Context manager: the module that receives the data (:func:`first_layer`) skips ∂C/∂input
+    inside the ``with`` block, as nothing upstream needs it (``fit`` trains inside one)."""
+    return _InputGradientFlags([first_layer(model)], False)
 
 
 class Sequential(Module):
