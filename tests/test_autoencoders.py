@@ -207,3 +207,14 @@ def test_errors_name_the_culprit():
         Autoencoder(Dense(3, 2), "decoder")
     with pytest.raises(RuntimeError, match="before forward"):
         SparsityPenalty().backward(np.zeros((2, 2)))
+
+
+def test_fit_lets_the_encoders_first_layer_skip_the_input_gradient():
+    from coursepkg.nn.module import first_layer, input_gradient_skipped
+
+    ae = dense_autoencoder(6, 3, rng=0)
+    assert first_layer(ae) is ae.encoder[0]
+    with input_gradient_skipped(ae):
+        ae.forward(np.random.default_rng(0).random((4, 6)))
+        assert ae.backward(np.ones((4, 6), dtype=np.float32)) is None
+    assert ae.encoder[0].needs_input_grad

@@ -37,13 +37,14 @@ from ..train import fit
 CORRUPTIONS = ("mask", "gaussian")
 
 
-class Autoencoder(Module):
+class Autoencoder(Sequential):
     """``x̂ = decode(encode(x))``: an encoder module followed by a decoder module.
 
-    ``forward`` keeps the code of the last call in ``self.code``. ``backward(∂C/∂x̂)`` runs the
-    decoder's backward pass, then the encoder's, and returns ``∂C/∂x``. Any modules work (dense,
-    convolutional, with penalties or corruption inside); :func:`dense_autoencoder` builds the
-    usual one-hidden-layer kind.
+    A two-part :class:`Sequential` (so ``fit`` lets the encoder's first layer skip ∂C/∂x, as for
+    any model) whose parts are named ``encoder`` and ``decoder``. ``forward`` keeps the code of the
+    last call in ``self.code``; ``backward(∂C/∂x̂)`` runs the decoder's backward pass, then the
+    encoder's, and returns ``∂C/∂x``. Any modules work (dense, convolutional, with penalties or
+    corruption inside); :func:`dense_autoencoder` builds the usual one-hidden-layer kind.
     """
 
     def __init__(self, encoder: Module, decoder: Module):
@@ -51,8 +52,22 @@ class Autoencoder(Module):
             if not isinstance(part, Module):
                 raise TypeError(f"Autoencoder: the {name} must be a Module, received {type(part).__name__}. "
                                 "Wrap layers in Sequential(...).")
-        self.encoder, self.decoder = encoder, decoder
+        super().__init__(encoder, decoder)
         self.code = None
+
+    @property
+    def encoder(self) -> Module:
+        """The encoder ``f``."""
+        return self.layers[0]
+
+    @property
+    def decoder(self) -> Module:
+        """The decoder ``g``."""
+        return self.layers[1]
+
+    def _children(self):
+        yield "encoder", self.encoder  # named parts in the repr and in state_dict keys
+        yield "decoder", self.decoder
 
     def encode(self, x) -> np.ndarray:
         """The code ``h = f(x)`` (corrupted first if the encoder holds a :class:`Corruption` in training mode)."""
@@ -65,9 +80,6 @@ class Autoencoder(Module):
     def forward(self, x):
         self.code = self.encode(x)
         return self.decode(self.code)
-
-    def backward(self, grad_out):
-        return self.encoder.backward(self.decoder.backward(grad_out))
 
     @property
     def penalties(self) -> list:
