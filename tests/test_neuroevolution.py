@@ -112,14 +112,32 @@ def test_cne_learns_moons():
     net = PopulationMLP((2, 8, 2))
     start = net.init_population(60, rng=0)
     fitness = lambda g: neg_cross_entropy_fitness(net.forward(g, X), y)  # noqa: E731
-    result = evolve(fitness, start, 40, rng=0, progress=False)
+    result = evolve(fitness, start, 60, rng=0, progress=False)
     history = result.history
     assert history["best_fitness"][-1] > fitness(start).max() + 0.15
     assert np.all(np.diff(history["best_fitness"]) >= 0)  # elitism: the best never gets worse
-    assert history["evaluations"][-1] == 60 * 41
+    assert history["evaluations"][-1] == 60 * 61
     assert accuracy_fitness(net.forward(result.best_genome[None], X), y)[0] > 0.85
-    again = evolve(fitness, start, 40, rng=0, progress=False)
+    again = evolve(fitness, start, 60, rng=0, progress=False)
     np.testing.assert_array_equal(again.best_genome, result.best_genome)
+
+
+def test_every_initializer_sees_one_matrix_per_individual():
+    net = PopulationMLP((20, 4))
+    W = net.unpack(net.init_population(30, rng=0, init="sparse"))[0][0]  # (30, 20, 4)
+    # sparse initialization: every unit of every individual keeps the same number of non-zero inputs
+    counts = (W != 0).sum(axis=1)
+    assert counts.min() == counts.max() > 0
+    W = net.unpack(net.init_population(2000, rng=0))[0][0]
+    assert abs(W.std() - 1 / np.sqrt(20)) < 0.01  # N(0, 1/n_in) with n_in = 20, not the population size
+
+
+def test_fitness_functions_reject_labels_that_are_not_class_indices(net):
+    outputs = np.zeros((2, 3, 2))
+    for bad in (np.array([1.0, 0.0, 1.0]), np.array([0, 2, 1]), np.array([-1, 1, 1])):
+        for fn in (accuracy_fitness, neg_cross_entropy_fitness):
+            with pytest.raises(ValueError, match="integer class indices"):
+                fn(outputs, bad)
 
 
 def test_errors_name_the_function_and_the_problem(net):

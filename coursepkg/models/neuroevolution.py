@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import init as initializers
-from ..errors import ShapeError, as_float_array, check_finite, check_positive
+from ..errors import ShapeError, as_float_array, check_finite, check_positive, describe
 from ..nn import functional as F
 from ..nn.activations import Identity, ReLU, Sigmoid, Tanh
 from ..nn.linear import Dense
@@ -111,8 +111,10 @@ class PopulationMLP:
         rng, size = initializers.make_rng(rng), int(size)
         genomes = np.zeros((size, self.n_genes), dtype=self.dtype)
         for (w, _), n_in, n_out in zip(self._slices, self.layer_sizes[:-1], self.layer_sizes[1:]):
-            W = initializers.get(init)((size, n_in * n_out), n_in, n_out, rng, self.dtype)
-            genomes[:, w] = W
+            # one (n_in, n_out) matrix per individual, side by side, so each column is a unit for the
+            # initializer (sparse initialization picks its k incoming weights per unit)
+            W = initializers.get(init)((n_in, size * n_out), n_in, n_out, rng, self.dtype)
+            genomes[:, w] = W.reshape(n_in, size, n_out).transpose(1, 0, 2).reshape(size, -1)
         return genomes
 
     def unpack(self, genomes) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -173,6 +175,10 @@ def _outputs_and_labels(outputs, y, who: str):
     if outputs.ndim != 3 or y.shape != outputs.shape[1:2]:
         raise ShapeError(f"{who}: expected outputs (P, n, k) and labels (n,), received shapes "
                          f"{outputs.shape} and {y.shape}.")
+    classes = max(outputs.shape[2], 2)  # one output: labels 0/1
+    if y.dtype.kind not in "iub" or (y.size and (y.min() < 0 or y.max() >= classes)):
+        raise ValueError(f"{who}: labels must be integer class indices 0 … {classes - 1}, received "
+                         f"{describe(y)}. Pass y as integers (e.g. y.astype(int)), not one-hot rows or ±1.")
     return outputs, y
 
 
