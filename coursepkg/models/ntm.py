@@ -36,7 +36,7 @@ from ..nn.activations import Tanh
 from ..nn.linear import Dense
 from ..nn.losses import Loss
 from ..nn.module import DEFAULT_DTYPE, Module, Sequential
-from .ntm_addressing import Addressing, MemoryRead, MemoryWrite, shift_offsets, softmax_backward
+from .ntm_addressing import Addressing, MemoryRead, MemoryWrite, shift_offsets
 
 #: the head parameters the addressing pipeline takes, in the order of ``Addressing.forward``
 _ADDRESS_ARGS = ("k", "beta", "g", "s", "gamma")
@@ -80,7 +80,7 @@ class HeadParameters(Module):
 
     def backward(self, grads):
         raw, p = self._raw, self._params
-        d = {"k": grads["k"], "s": softmax_backward(p["s"], grads["s"])}
+        d = {"k": grads["k"], "s": F.softmax_backward(p["s"], grads["s"])}
         for name in ("beta", "gamma"):  # softplus' = σ
             d[name] = grads[name] * F.sigmoid(raw[name])
         d["g"] = grads["g"] * p["g"] * (1 - p["g"])

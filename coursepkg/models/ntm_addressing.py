@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError, as_float_array, check_finite, check_shape
+from ..nn import functional as F
 from ..nn.module import Module
 
 #: ε of the smoothed norm ``‖v‖_ε = sqrt(‖v‖² + ε²)`` in the cosine similarity
@@ -45,16 +46,6 @@ def _check_batch(who: str, n: int, **arrays) -> None:
         if len(x) != n:
             raise ShapeError(f"{who}: {what} has {len(x)} rows but the memory holds {n} examples; "
                              "give every argument the same batch size n.")
-
-
-def softmax_backward(p: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """∂C/∂z of ``p = softmax(z)`` along the last axis: ``p ⊙ (∂C/∂p − Σ_j p_j ∂C/∂p_j)``."""
-    return p * (grad - np.sum(p * grad, axis=-1, keepdims=True))
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 class ContentAddressing(Module):
@@ -85,13 +76,13 @@ class ContentAddressing(Module):
         m_norm = np.sqrt(np.sum(M * M, axis=-1) + eps2)          # (n, N)
         dots = np.einsum("niw,nw->ni", M, k)
         K = dots / (k_norm[:, None] * m_norm)
-        w = _softmax(beta[:, None] * K)
+        w = F.softmax(beta[:, None] * K)
         self._cache = (M, k, beta, k_norm, m_norm, K, w)
         return w
 
     def backward(self, grad_out):
         M, k, beta, k_norm, m_norm, K, w = self._cache
-        dz = softmax_backward(w, grad_out)                      # ∂C/∂(β K)
+        dz = F.softmax_backward(w, grad_out)                      # ∂C/∂(β K)
         dbeta = np.sum(dz * K, axis=-1)
         dK = dz * beta[:, None]
         ddots = dK / (k_norm[:, None] * m_norm)                  # K = dots / (‖k‖ ‖M_i‖)
@@ -202,13 +193,13 @@ class Sharpening(Module):
             raise ValueError(f"{who}: the weighting must be non-negative, received a minimum of {w.min()}.")
         safe = np.maximum(w, np.finfo(w.dtype).tiny)
         log_w = np.log(safe)
-        out = _softmax(gamma[:, None] * log_w)
+        out = F.softmax(gamma[:, None] * log_w)
         self._cache = (safe, log_w, gamma, out)
         return out
 
     def backward(self, grad_out):
         safe, log_w, gamma, out = self._cache
-        du = softmax_backward(out, grad_out)
+        du = F.softmax_backward(out, grad_out)
         return gamma[:, None] * du / safe, np.sum(du * log_w, axis=-1)
 
 

@@ -300,8 +300,7 @@ class Softmax(_AlongAxis):
         return F.softmax(x, self.axis)
 
     def _backward(self, g):
-        a = self._a
-        return a * (g - np.sum(g * a, axis=self.axis, keepdims=True))
+        return F.softmax_backward(self._a, g, self.axis)
 
 
 class LogSoftmax(_AlongAxis):

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import init as initializers
 from ..errors import ShapeError, as_float_array
+from . import functional as F
 from .module import DEFAULT_DTYPE, Module, Parameter
 
 
@@ -82,7 +83,7 @@ class Attention(Module):
                              f"received {np.shape(grad_out)}.")
         dv = alpha.transpose(0, 2, 1) @ g
         dalpha = g @ v.transpose(0, 2, 1)
-        de = alpha * (dalpha - np.sum(alpha * dalpha, axis=-1, keepdims=True))
+        de = F.softmax_backward(alpha, dalpha)
         dq, dk = self._scores_backward(de)
         if self._single:
             dq = dq[:, 0]

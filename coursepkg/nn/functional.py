@@ -152,6 +152,12 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def softmax_backward(a, g, axis: int = -1) -> np.ndarray:
+    """``∂C/∂z`` of ``a = softmax(z)`` from ``g = ∂C/∂a``: the Jacobian ``∂aⱼ/∂zᵢ = aⱼ (δᵢⱼ − aᵢ)``
+    applied without forming it, ``∂C/∂z = a ⊙ (g − Σⱼ gⱼ aⱼ)`` (sums along ``axis``)."""
+    return a * (g - np.sum(g * a, axis=axis, keepdims=True))
+
+
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """``ln softmax(z)ⱼ = zⱼ − ln Σₖ e^{zₖ}``, exact even where softmax itself underflows to 0."""
     z = _f(z, "log_softmax")
@@ -189,6 +195,6 @@ def ricker_prime(r) -> np.ndarray:
 __all__ = [
     "step", "sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "softplus", "softplus_prime",
     "relu", "relu_prime", "leaky_relu", "leaky_relu_prime", "ramp", "ramp_prime",
-    "hardtanh", "hardtanh_prime", "logsumexp", "softmax", "log_softmax",
+    "hardtanh", "hardtanh_prime", "logsumexp", "softmax", "softmax_backward", "log_softmax",
     "gaussian_rbf", "gaussian_rbf_prime", "ricker", "ricker_prime",
 ]

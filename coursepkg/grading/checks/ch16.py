@@ -20,6 +20,7 @@ import numpy as np
 
 from ...models.ntm_addressing import content_weights
 from ...models.spiking import LIFNeuron, lif_step
+from ...nn import functional as F
 from ..compare import call_learner, expect_close, expect_shape, fail
 from ..registry import exercise
 
@@ -123,11 +124,6 @@ def _check_lif_interspike_interval(fn, rng):
 
 
 # ------------------------------------------------------------------------------------------- 16.3
-def _softmax(s, axis=-1):
-    e = np.exp(s - s.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 @exercise("16.3", points=2, title="NTM content addressing")
 def _check_content_weights(fn, rng):
 
@@ -141,14 +137,14 @@ def _check_content_weights(fn, rng):
     dots = np.einsum("niw,nw->ni", M, k)
     cosine = dots / (np.linalg.norm(M, axis=-1) * np.linalg.norm(k, axis=-1)[:, None])
     _known_mistakes(got, want, [
-        (_softmax(beta[:, None] * dots), "the similarity is the cosine k·M_i / (‖k‖ ‖M_i‖), not the plain dot "
+        (F.softmax(beta[:, None] * dots), "the similarity is the cosine k·M_i / (‖k‖ ‖M_i‖), not the plain dot "
                                          "product: divide by both lengths, so a long memory row does not win by size."),
-        (_softmax(beta[:, None] * dots / np.linalg.norm(M, axis=-1)),
+        (F.softmax(beta[:, None] * dots / np.linalg.norm(M, axis=-1)),
          "divide by the length of the key too: K(k, M_i) = k·M_i / (‖k‖ ‖M_i‖)."),
-        (_softmax(cosine), "the key strength β is missing: w_i ∝ exp(β K(k, M_i))."),
-        (_softmax(beta[:, None] * cosine, axis=0), "normalize over the memory locations (axis 1 / the last axis), "
+        (F.softmax(cosine), "the key strength β is missing: w_i ∝ exp(β K(k, M_i))."),
+        (F.softmax(beta[:, None] * cosine, axis=0), "normalize over the memory locations (axis 1 / the last axis), "
                                                    "not over the batch: each row of w must sum to 1."),
         (beta[:, None] * cosine, "turn the scores into weights with a softmax over the locations."),
-        (_softmax(cosine / beta[:, None]), "multiply the cosine by β, do not divide: a large β sharpens the focus."),
+        (F.softmax(cosine / beta[:, None]), "multiply the cosine by β, do not divide: a large β sharpens the focus."),
     ])
     expect_close(got, want, what=what, inputs={})
