@@ -86,6 +86,13 @@ def check_finite(x, who: object, what: str = "input") -> None:
         )
 
 
+def check_positive_int(value, who: object, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` unless it is a positive whole number (a count, a size)."""
+    if int(value) != value or value <= 0:
+        raise ValueError(f"{who}: {name} must be a positive integer, received {value!r}.")
+    return int(value)
+
+
 def check_positive(value, who: object, name: str, allow_zero: bool = False) -> None:
     """Raise ``ValueError`` unless the hyper-parameter ``value`` is positive (or zero if allowed)."""
     ok = value >= 0 if allow_zero else value > 0

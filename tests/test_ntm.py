@@ -248,3 +248,17 @@ def test_learns_the_copy_task():
     assert abs(before - math.log(2)) < 0.05, before
     assert history["val_loss"][-1] < 0.25 * math.log(2), history["val_loss"]
     assert history["val_bit_error"][-1] < 0.1, history["val_bit_error"]
+
+
+@pytest.mark.parametrize("stage", [ContentAddressing, Interpolation, CircularShift, Sharpening, MemoryRead,
+                                   MemoryWrite])
+def test_backward_before_forward_names_the_stage(stage):
+    with pytest.raises(RuntimeError, match=f"{stage.__name__}.backward called before forward"):
+        stage().backward(np.ones((2, 3)))
+
+
+def test_head_parameters_and_copy_bits_name_themselves_in_errors():
+    with pytest.raises(RuntimeError, match="HeadParameters.backward called before forward"):
+        HeadParameters(4, 3).backward({})
+    with pytest.raises(ValueError, match="copy_bits: length must be a positive integer"):
+        copy_bits(2, 0)

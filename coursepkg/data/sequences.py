@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ShapeError, check_positive_int
 from ..init import make_rng
-
-
-def _positive(value, who: str, name: str) -> int:
-    if int(value) != value or value <= 0:
-        raise ValueError(f"{who}: {name} must be a positive integer, received {value!r}.")
-    return int(value)
 
 
 def bptt_batches(ids, batch_size: int, seq_len: int):
@@ -41,8 +35,8 @@ def bptt_batches(ids, batch_size: int, seq_len: int):
     if ids.ndim != 1 or ids.dtype.kind not in "iu":
         raise ShapeError(f"bptt_batches: expected a 1-D array of integer token ids, received shape "
                          f"{ids.shape}, {ids.dtype}. Encode the text first, e.g. vocab.encode(text).")
-    batch_size = _positive(batch_size, "bptt_batches", "batch_size")
-    seq_len = _positive(seq_len, "bptt_batches", "seq_len")
+    batch_size = check_positive_int(batch_size, "bptt_batches", "batch_size")
+    seq_len = check_positive_int(seq_len, "bptt_batches", "seq_len")
     L = (len(ids) - 1) // batch_size
     if L < 1:
         raise ValueError(f"bptt_batches: a text of {len(ids)} tokens is too short for {batch_size} streams; "
@@ -69,8 +63,8 @@ def adding_problem(n: int, length: int, rng=None, dtype=np.float32):
     Always predicting ``y = 1`` gives a mean squared error of ``Var(y) = 1/6`` (``MSELoss``,
     which halves the square, reports ``1/12``); beating it needs a memory of ``≈ length/2`` steps.
     """
-    n = _positive(n, "adding_problem", "n")
-    length = _positive(length, "adding_problem", "length")
+    n = check_positive_int(n, "adding_problem", "n")
+    length = check_positive_int(length, "adding_problem", "length")
     if length < 2:
         raise ValueError(f"adding_problem: length must be at least 2, received {length}.")
     rng = make_rng(rng)
@@ -100,9 +94,9 @@ def copy_task(n: int, length: int, n_symbols: int = 8, delay: int = 10, reverse:
     Returns integer arrays ``X`` and ``Y`` of shape ``(n, 2·length + delay)``. A model that only
     outputs blanks after "go" guesses with accuracy ``1/n_symbols`` on the last ``length`` steps.
     """
-    n = _positive(n, "copy_task", "n")
-    length = _positive(length, "copy_task", "length")
-    n_symbols = _positive(n_symbols, "copy_task", "n_symbols")
+    n = check_positive_int(n, "copy_task", "n")
+    length = check_positive_int(length, "copy_task", "length")
+    n_symbols = check_positive_int(n_symbols, "copy_task", "n_symbols")
     if int(delay) != delay or delay < 0:
         raise ValueError(f"copy_task: delay must be a non-negative integer, received {delay!r}.")
     rng = make_rng(rng)
@@ -125,9 +119,9 @@ def sequence_pairs(n: int, length: int, n_symbols: int = 8, task: str = "reverse
     each ``(n, length)`` ids: ``tgt_out`` is the target, ``tgt_in`` the decoder's input, the target
     shifted right by one behind the start token (teacher forcing).
     """
-    n = _positive(n, "sequence_pairs", "n")
-    length = _positive(length, "sequence_pairs", "length")
-    n_symbols = _positive(n_symbols, "sequence_pairs", "n_symbols")
+    n = check_positive_int(n, "sequence_pairs", "n")
+    length = check_positive_int(length, "sequence_pairs", "length")
+    n_symbols = check_positive_int(n_symbols, "sequence_pairs", "n_symbols")
     tasks = {"copy": lambda s: s, "reverse": lambda s: s[:, ::-1], "sort": lambda s: np.sort(s, axis=1)}
     if task not in tasks:
         raise ValueError(f"sequence_pairs: task must be one of {sorted(tasks)}, received {task!r}.")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import init as initializers
-from ..errors import ShapeError, as_float_array, check_finite, check_positive, describe
+from ..errors import ShapeError, as_float_array, check_finite, check_positive, check_positive_int, describe
 from ..nn import functional as F
 from ..nn.activations import Identity, ReLU, Sigmoid, Tanh
 from ..nn.linear import Dense
@@ -211,12 +211,6 @@ def _fitness_vector(fitness, who: str) -> np.ndarray:
     return fitness
 
 
-def _count(n, who: str, name: str = "n") -> int:
-    if int(n) != n or n < 1:
-        raise ValueError(f"{who}: {name} must be a positive integer, received {n!r}.")
-    return int(n)
-
-
 def tournament_selection(fitness, n: int, k: int = 3, rng=None) -> np.ndarray:
     """Indices of ``n`` parents, each the fittest of ``k`` individuals drawn uniformly (with replacement).
 
@@ -224,7 +218,7 @@ def tournament_selection(fitness, n: int, k: int = 3, rng=None) -> np.ndarray:
     rank r (1 = worst of P) wins a tournament with probability (r/P)ᵏ − ((r−1)/P)ᵏ.
     """
     fitness = _fitness_vector(fitness, "tournament_selection")
-    n, k = _count(n, "tournament_selection"), _count(k, "tournament_selection", "k")
+    n, k = check_positive_int(n, "tournament_selection", "n"), check_positive_int(k, "tournament_selection", "k")
     contestants = initializers.make_rng(rng).integers(0, len(fitness), size=(n, k))
     return contestants[np.arange(n), fitness[contestants].argmax(axis=1)]
 
@@ -232,7 +226,7 @@ def tournament_selection(fitness, n: int, k: int = 3, rng=None) -> np.ndarray:
 def truncation_selection(fitness, n: int, fraction: float = 0.2, rng=None) -> np.ndarray:
     """Indices of ``n`` parents drawn uniformly among the best ``⌈fraction · P⌉`` individuals."""
     fitness = _fitness_vector(fitness, "truncation_selection")
-    n = _count(n, "truncation_selection")
+    n = check_positive_int(n, "truncation_selection", "n")
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"truncation_selection: fraction must lie in (0, 1], received {fraction!r}.")
     best = np.argsort(-fitness, kind="stable")[:max(1, int(np.ceil(fraction * len(fitness))))]
@@ -347,7 +341,7 @@ def evolve(fitness_fn: Callable[[np.ndarray], np.ndarray], population, generatio
     """
     population = _population(population, "evolve")
     P = len(population)
-    generations = _count(generations, "evolve", "generations")
+    generations = check_positive_int(generations, "evolve", "generations")
     if selection not in _SELECTIONS:
         raise ValueError(f"evolve: unknown selection {selection!r}; choose one of {sorted(_SELECTIONS)}.")
     if crossover not in _CROSSOVERS:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.sequences import copy_task
-from ..errors import ShapeError, as_float_array, check_finite
+from ..errors import ShapeError, as_float_array, check_finite, check_positive_int
 from ..init import make_rng
 from ..nn import functional as F
 from ..nn.activations import Tanh
@@ -64,7 +64,10 @@ class HeadParameters(Module):
         self.slices = {name: slice(end - size, end) for (name, size), end in zip(sizes.items(), ends)}
         self.size = int(ends[-1])
 
+    _raw = None
+
     def forward(self, theta):
+        theta = as_float_array(theta, self)
         if theta.ndim != 2 or theta.shape[1] != self.size:
             raise ShapeError(f"HeadParameters({self.extra_repr()}): expected raw head parameters of shape "
                              f"(batch, {self.size}), received shape {theta.shape}.")
@@ -74,15 +77,17 @@ class HeadParameters(Module):
         p = {"k": raw["k"], "beta": F.softplus(raw["beta"]), "g": F.sigmoid(raw["g"]),
              "s": F.softmax(raw["s"]), "gamma": 1 + F.softplus(raw["gamma"])}
         if self.write:
-            p.update(e=F.sigmoid(raw["e"]), a=np.tanh(raw["a"]))
+            p.update(e=F.sigmoid(raw["e"]), a=F.tanh(raw["a"]))
         self._raw, self._params = raw, p
         return p
 
     def backward(self, grads):
+        if self._raw is None:
+            raise RuntimeError("HeadParameters.backward called before forward: run the forward pass first.")
         raw, p = self._raw, self._params
         d = {"k": grads["k"], "s": F.softmax_backward(p["s"], grads["s"])}
-        for name in ("beta", "gamma"):  # softplus' = σ
-            d[name] = grads[name] * F.sigmoid(raw[name])
+        for name in ("beta", "gamma"):
+            d[name] = grads[name] * F.softplus_prime(raw[name])
         d["g"] = grads["g"] * p["g"] * (1 - p["g"])
         if self.write:
             d["e"] = grads["e"] * p["e"] * (1 - p["e"])
@@ -251,14 +256,14 @@ def copy_bits(n: int, length: int, width: int = 8, rng=None, dtype=DEFAULT_DTYPE
     if int(width) != width or not 1 <= width <= 30:
         raise ValueError(f"copy_bits: width must be an integer in 1 … 30, received {width!r}.")
     width = int(width)
+    n, length = check_positive_int(n, "copy_bits", "n"), check_positive_int(length, "copy_bits", "length")
     ids_x, ids_y = copy_task(n, length, n_symbols=2 ** width, delay=0, rng=rng)
-    length = ids_x.shape[1] // 2
 
     def bits(ids):
         return ((np.maximum(ids - 2, 0)[..., None] >> np.arange(width)) & 1).astype(dtype)
 
     X = np.zeros((len(ids_x), 2 * length + 1, width + 1), dtype=dtype)
-    X[:, :-1, :width] = bits(ids_x) * (ids_x >= 2)[..., None]
+    X[:, :-1, :width] = bits(ids_x)  # ids 0 (blank) and 1 (delimiter) give no bits
     X[:, :-1, width] = ids_x == 1
     Y = np.full((len(ids_x), 2 * length + 1, width), np.nan, dtype=dtype)
     Y[:, length + 1:] = bits(ids_y[:, length:])

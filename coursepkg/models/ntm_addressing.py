@@ -48,7 +48,18 @@ def _check_batch(who: str, n: int, **arrays) -> None:
                              "give every argument the same batch size n.")
 
 
-class ContentAddressing(Module):
+class _Stage(Module):
+    """A differentiable piece of the addressing pipeline: ``forward`` saves what ``backward`` needs."""
+
+    _cache = None
+
+    def _saved(self) -> tuple:
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward: run the forward pass first.")
+        return self._cache
+
+
+class ContentAddressing(_Stage):
     """Content weighting ``w^c_i = exp(β K(k, M_i)) / Σ_j exp(β K(k, M_j))``.
 
     ``K`` is the cosine similarity with smoothed norms, ``K(k, m) = k·m / (‖k‖_ε ‖m‖_ε)`` with
@@ -81,7 +92,7 @@ class ContentAddressing(Module):
         return w
 
     def backward(self, grad_out):
-        M, k, beta, k_norm, m_norm, K, w = self._cache
+        M, k, beta, k_norm, m_norm, K, w = self._saved()
         dz = F.softmax_backward(w, grad_out)                      # ∂C/∂(β K)
         dbeta = np.sum(dz * K, axis=-1)
         dK = dz * beta[:, None]
@@ -102,7 +113,7 @@ def content_weights(M, k, beta) -> np.ndarray:
     return ContentAddressing().forward(M, k, beta)
 
 
-class Interpolation(Module):
+class Interpolation(_Stage):
     """Gated weighting ``w^g = g w^c + (1 − g) w_{t−1}``: ``g = 1`` uses the content weighting,
     ``g = 0`` keeps the previous one (so a head can walk from where it was).
 
@@ -122,7 +133,7 @@ class Interpolation(Module):
         return g[:, None] * w_c + (1 - g[:, None]) * w_prev
 
     def backward(self, grad_out):
-        w_c, w_prev, g = self._cache
+        w_c, w_prev, g = self._saved()
         return g[:, None] * grad_out, (1 - g[:, None]) * grad_out, np.sum(grad_out * (w_c - w_prev), axis=-1)
 
 
@@ -136,7 +147,7 @@ def shift_offsets(n_shifts: int) -> np.ndarray:
     return np.arange(-m, m + 1)
 
 
-class CircularShift(Module):
+class CircularShift(_Stage):
     """Rotation by a distribution over offsets: ``w̃(i) = Σ_j w(j) s((i − j) mod N)``.
 
     ``s`` has one entry per offset ``o ∈ {−m, …, m}`` (three, ``{−1, 0, +1}``, by default), so
@@ -162,7 +173,7 @@ class CircularShift(Module):
         return out
 
     def backward(self, grad_out):
-        w, s, offsets = self._cache
+        w, s, offsets = self._saved()
         dw = np.zeros_like(w)
         ds = np.empty_like(s)
         for j, o in enumerate(offsets):
@@ -171,7 +182,7 @@ class CircularShift(Module):
         return dw, ds
 
 
-class Sharpening(Module):
+class Sharpening(_Stage):
     """Sharpening ``w(i) = w̃(i)^γ / Σ_j w̃(j)^γ`` with ``γ ≥ 1``: undoes the blur of the shift.
 
     ``γ = 1`` is the identity (``w̃`` already sums to 1); ``γ → ∞`` tends to a one-hot at the
@@ -198,7 +209,7 @@ class Sharpening(Module):
         return out
 
     def backward(self, grad_out):
-        safe, log_w, gamma, out = self._cache
+        safe, log_w, gamma, out = self._saved()
         du = F.softmax_backward(out, grad_out)
         return gamma[:, None] * du / safe, np.sum(du * log_w, axis=-1)
 
@@ -233,7 +244,7 @@ class Addressing(Module):
         return dM, dk, dbeta, dg, ds, dgamma, dw_prev
 
 
-class MemoryRead(Module):
+class MemoryRead(_Stage):
     """Read vector ``r = Σ_i w(i) M_i``: a weighted average of the rows.
 
     ``forward(M, w)``: ``(n, N, W)``, ``(n, N)`` → ``(n, W)``; ``backward(∂C/∂r)`` →
@@ -247,11 +258,11 @@ class MemoryRead(Module):
         return np.einsum("ni,niw->nw", w, M)
 
     def backward(self, grad_out):
-        M, w = self._cache
+        M, w = self._saved()
         return w[:, :, None] * grad_out[:, None, :], np.einsum("niw,nw->ni", M, grad_out)
 
 
-class MemoryWrite(Module):
+class MemoryWrite(_Stage):
     """Erase then add: ``M'_i = M_i ⊙ (1 − w(i) e) + w(i) a``.
 
     A row is cleared only where both ``w(i)`` and ``e`` are 1; ``w(i) = 0`` or ``e = 0`` leaves it
@@ -277,7 +288,7 @@ class MemoryWrite(Module):
         return M * keep + w[:, :, None] * a[:, None, :]
 
     def backward(self, grad_out):
-        M, w, e, a, keep = self._cache
+        M, w, e, a, keep = self._saved()
         GM = grad_out * M
         dw = np.einsum("nij,nj->ni", grad_out, a) - np.einsum("nij,nj->ni", GM, e)
         de = -np.einsum("nij,ni->nj", GM, w)
