@@ -185,3 +185,10 @@ def test_errors_name_the_function_and_the_fix():
         rate_code(np.array([0.0, 255.0]))
     with pytest.raises(ShapeError, match="spike_times"):
         neuron.simulate([2.0, 3.0], duration=10.0).spike_times()
+
+
+def test_poisson_bins_may_be_wider_than_an_euler_step_but_not_longer_than_the_train():
+    raster = poisson_spike_train(np.array([10.0]), duration=100.0, dt=2.0, rng=0)
+    assert raster.shape == (50, 1)
+    with pytest.raises(ValueError, match="shorter than one time step"):
+        poisson_spike_train(np.array([10.0]), duration=0.1, dt=1.0)

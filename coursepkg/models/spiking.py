@@ -89,11 +89,16 @@ def _current_schedule(current, duration, dt: float, who: str) -> np.ndarray:
             raise ShapeError(f"{who}: without a duration, current needs a leading time axis (steps, ...), "
                              "received a scalar. Pass duration=... for a constant current.")
         return current
+    return np.broadcast_to(current, (_n_steps(duration, dt, who),) + current.shape)
+
+
+def _n_steps(duration, dt: float, who: str) -> int:
+    """The number of time steps of width ``dt`` in ``duration`` (ms); at least one."""
     check_positive(duration, who, "duration (ms)")
     steps = int(round(duration / dt))
     if steps < 1:
         raise ValueError(f"{who}: duration {duration} ms is shorter than one time step dt = {dt} ms.")
-    return np.broadcast_to(current, (steps,) + current.shape)
+    return steps
 
 
 class SpikingNeuron:
@@ -314,16 +319,14 @@ def poisson_spike_train(rates, duration: float, dt: float = 1.0, rng=None) -> np
     who = "poisson_spike_train"
     rates = as_float_array(rates, who, np.float64)
     check_finite(rates, who, "rates")
-    dt = _check_dt(dt, who)
+    check_positive(dt, who, "dt (the bin width in ms)")  # bounded by rate × dt ≤ 1 below, not by Euler's limit
     if np.any(rates < 0):
         raise ValueError(f"{who}: rates must be ≥ 0 Hz, received a minimum of {rates.min()}.")
     p = rates * dt / 1000.0
     if np.any(p > 1):
         raise ValueError(f"{who}: rate × dt = {p.max():.3g} spikes per bin exceeds 1; use a smaller dt "
                          f"(below {1000.0 / rates.max():.3g} ms for a rate of {rates.max():.3g} Hz).")
-    check_positive(duration, who, "duration (ms)")
-    steps = int(round(duration / dt))
-    return make_rng(rng).random((steps,) + rates.shape) < p
+    return make_rng(rng).random((_n_steps(duration, dt, who),) + rates.shape) < p
 
 
 def rate_code(values, max_rate: float = 100.0, duration: float = 100.0, dt: float = 1.0, rng=None) -> np.ndarray:
