@@ -86,6 +86,13 @@ def check_finite(x, who: object, what: str = "input") -> None:
         )
 
 
+def check_unit_interval(x: np.ndarray, who: object, what: str, hint: str = "") -> None:
+    """Raise ``ValueError`` unless every value of ``x`` lies in [0, 1] (probabilities, pixel intensities)."""
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"{who}: {what} must lie in [0, 1], received values in [{x.min():.4g}, {x.max():.4g}]."
+                         + (f" {hint}" if hint else ""))
+
+
 def check_positive_int(value, who: object, name: str) -> int:
     """``value`` as an ``int``, or ``ValueError`` unless it is a positive whole number (a count, a size)."""
     if int(value) != value or value <= 0:

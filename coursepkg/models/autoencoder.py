@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import as_float_array, check_finite, check_positive, check_probability, check_shape
+from ..errors import as_float_array, check_finite, check_positive, check_probability, check_shape, check_unit_interval
 from ..init import make_rng
-from ..nn import functional as F
 from ..nn.activations import Identity, Sigmoid, _Activation
 from ..nn.linear import Dense
 from ..nn.losses import BCELoss
@@ -327,9 +326,8 @@ def pretrain_stack(X, sizes, epochs: int = 1, batch_size: int = 64, lr: float = 
     check_shape(X, "pretrain_stack", (None, None), "X")
     if len(sizes) == 0 or any(int(s) <= 0 for s in sizes):
         raise ValueError(f"pretrain_stack: sizes must be a non-empty list of positive layer sizes, received {sizes!r}.")
-    if X.min() < 0 or X.max() > 1:
-        raise ValueError("pretrain_stack: X must hold values in [0, 1] (the autoencoders use sigmoid outputs "
-                         "and BCELoss); scale your data, e.g. pixels / 255.")
+    check_unit_interval(X, "pretrain_stack", "X (the autoencoders use sigmoid outputs and BCELoss)",
+                        "Scale your data, e.g. pixels / 255.")
     rng = make_rng(rng)
     layers, histories, h = [], [], X
     for size in sizes:
@@ -337,7 +335,7 @@ def pretrain_stack(X, sizes, epochs: int = 1, batch_size: int = 64, lr: float = 
         ae = dense_autoencoder(h.shape[1], int(size), corruption=noise, rng=rng, dtype=X.dtype)
         histories.append(fit(ae, BCELoss(), Adam(ae.parameters(), lr=lr), (h, h), epochs=epochs,
                              batch_size=batch_size, metrics=None, rng=rng, progress=progress))
-        dense = ae.encoder[1 if noise else 0]
-        layers += [dense, Sigmoid()]
-        h = F.sigmoid(h @ dense.W.data + dense.b.data)
+        ae.eval()  # no corruption: the next layer learns from the clean codes
+        h = ae.encode(h)
+        layers += [m for m in ae.encoder if not isinstance(m, Corruption)]
     return Sequential(layers), histories

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import init as initializers
 from ..data.batching import minibatches, num_batches
-from ..errors import as_float_array, check_finite, check_positive, check_shape
+from ..errors import as_float_array, check_finite, check_positive, check_shape, check_unit_interval
 from ..nn import functional as F
 from ..nn.module import DEFAULT_DTYPE, Module, Parameter
 from ..optim import SGD
@@ -183,9 +183,8 @@ def train_rbm(rbm: RBM, X, epochs: int = 1, batch_size: int = 20, optimizer=None
     ``reconstruction_error`` (on up to 1,000 training rows) and the mean ``free_energy`` there.
     """
     X = rbm._visible(X, "training data X")
-    if X.min() < 0 or X.max() > 1:
-        raise ValueError("train_rbm: X must hold values in [0, 1] (probabilities of the visible units being on); "
-                         "scale your data, e.g. pixels / 255.")
+    check_unit_interval(X, "train_rbm", "X (probabilities of the visible units being on)",
+                        "Scale your data, e.g. pixels / 255.")
     check_positive(epochs, "train_rbm", "epochs", allow_zero=True)
     optimizer = SGD(rbm.parameters(), lr=0.05, momentum=0.5) if optimizer is None else optimizer
     rng = initializers.make_rng(rng)

@@ -24,7 +24,16 @@ import math
 
 import numpy as np
 
-from ..errors import DTypeError, NonFiniteError, ShapeError, as_float_array, check_finite, check_shape, describe
+from ..errors import (
+    DTypeError,
+    NonFiniteError,
+    ShapeError,
+    as_float_array,
+    check_finite,
+    check_shape,
+    check_unit_interval,
+    describe,
+)
 from . import functional as F
 from .module import Module
 
@@ -82,13 +91,6 @@ class Loss(Module):
                 check_shape(y, name, a.shape, "target (same shape as the prediction)")
         check_finite(y, name, "target")
         return y
-
-    def _check_unit_interval(self, v: np.ndarray, what: str, hint: str) -> None:
-        if v.size and (v.min() < 0 or v.max() > 1):
-            raise ValueError(
-                f"{type(self).__name__}: {what} must lie in [0, 1], received values in "
-                f"[{v.min():.4g}, {v.max():.4g}]. {hint}"
-            )
 
     def _pm1_labels(self, y, a: np.ndarray) -> np.ndarray:
         """Labels for a ±1 loss; 0/1 labels get an error that says how to convert them."""
@@ -200,10 +202,10 @@ class BCELoss(Loss):
     """
 
     def _forward(self, a, y):
-        self._check_unit_interval(a, "predictions (probabilities)",
+        check_unit_interval(a, type(self).__name__, "predictions (probabilities)",
                                   "Apply Sigmoid first, or give the logits to BCEWithLogitsLoss.")
         y = self._target_like(y, a)
-        self._check_unit_interval(y, "targets", "Use 0/1 labels (or probabilities).")
+        check_unit_interval(y, type(self).__name__, "targets", "Use 0/1 labels (or probabilities).")
         eps = np.finfo(a.dtype).eps
         self._a, self._y, self._n = np.clip(a, eps, 1 - eps), y, len(a)
         a = self._a
@@ -223,7 +225,7 @@ class BCEWithLogitsLoss(Loss):
 
     def _forward(self, z, y):
         y = self._target_like(y, z)
-        self._check_unit_interval(y, "targets", "Use 0/1 labels (or probabilities).")
+        check_unit_interval(y, type(self).__name__, "targets", "Use 0/1 labels (or probabilities).")
         self._z, self._y, self._n = z, y, len(z)
         return float(np.sum(F.softplus(z) - y * z)) / self._n
 
@@ -389,7 +391,7 @@ class KLDivLoss(Loss):
         if self.log_input:
             log_q = a
         else:
-            self._check_unit_interval(a, "predictions q (probabilities)",
+            check_unit_interval(a, type(self).__name__, "predictions q (probabilities)",
                                       "Apply Softmax first, or pass log-probabilities with log_input=True.")
             with np.errstate(divide="ignore"):
                 log_q = np.log(a)
