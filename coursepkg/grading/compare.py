@@ -65,6 +65,23 @@ def expect_true(condition, hint: str, partial: float = 0.0) -> None:
         fail(hint, partial)
 
 
+def matches(got, want, rtol: float = 1e-4, atol: float = 1e-7) -> bool:
+    """Whether ``got`` has ``want``'s shape and values (within ``rtol``/``atol``)."""
+    return np.shape(got) == np.shape(want) and bool(np.allclose(got, want, rtol=rtol, atol=atol))
+
+
+def expect_no_known_mistake(got, want, mistakes, partial: float = 0.0, rtol: float = 1e-4,
+                            atol: float = 1e-7) -> None:
+    """Fail with the hint of the first known wrong answer that ``got`` equals (and ``want`` does not).
+
+    ``mistakes`` holds ``(wrong_value, hint)`` pairs, or ``(wrong_value, hint, partial_credit)``
+    triples that override ``partial``.
+    """
+    for value, hint, *credit in mistakes:
+        if matches(got, value, rtol, atol) and not matches(want, value, rtol, atol):
+            fail(hint, credit[0] if credit else partial)
+
+
 def expect_parts(result, names: tuple, what: str = "your function"):
     """``result`` unpacked into ``len(names)`` values, failing with a hint unless it is a tuple or
     list of that length (``names`` are what the learner should return, e.g. ``("cost", "grad")``)."""

@@ -18,8 +18,11 @@ import numpy as np
 
 from ...nn import GRU, RNN
 from ...sampling import softmax_temperature
-from ..compare import call_learner, expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_no_known_mistake, expect_shape, fail, matches
 from ..registry import exercise
+
+_matches = partial(matches, rtol=0.0001, atol=1e-07)
+_known_mistakes = partial(expect_no_known_mistake, rtol=0.0001, atol=1e-07)
 
 # the learner's function, called with this chapter's example of how to avoid in-place changes
 _call = partial(call_learner, fix=(
@@ -37,17 +40,6 @@ def _layer(cls, n_in: int, hidden: int, rng):
     layer = cls(n_in, hidden, rng=rng, dtype=np.float64)
     layer.b.data[:] = rng.normal(size=layer.b.shape) * 0.5
     return layer
-
-
-def _matches(got, want) -> bool:
-    return np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-4, atol=1e-7)
-
-
-def _known_mistakes(got, want, mistakes, partial: float = 0.0):
-    """Fail with the hint of the first known wrong answer that ``got`` equals (and ``want`` does not)."""
-    for value, hint in mistakes:
-        if _matches(got, value) and not _matches(want, value):
-            fail(hint, partial)
 
 
 def _one_step(cls, name, fn, rng):

@@ -19,23 +19,24 @@ import numpy as np
 from ...models.autoencoder import SparsityPenalty
 from ...models.rbm import RBM
 from ...models.sparse_coding import ista_step, soft_threshold
-from ..compare import call_learner, expect_close, expect_parts, expect_scalar, expect_shape, fail
+from ..compare import (
+    call_learner,
+    expect_close,
+    expect_no_known_mistake,
+    expect_parts,
+    expect_scalar,
+    expect_shape,
+    fail,
+    matches,
+)
 from ..registry import exercise
+
+_matches = partial(matches, rtol=0.0001, atol=1e-08)
+_known_mistakes = partial(expect_no_known_mistake, rtol=0.0001, atol=1e-08)
 
 # the learner's function, called with this chapter's example of how to avoid in-place changes
 _call = partial(call_learner, fix=(
     '`h = h - g` makes a new array, `h -= g` does not'))
-
-
-def _matches(got, want) -> bool:
-    return np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-4, atol=1e-8)
-
-
-def _known_mistakes(got, want, mistakes, partial: float = 0.0):
-    """Fail with the hint of the first known wrong answer that ``got`` equals (and ``want`` does not)."""
-    for value, hint in mistakes:
-        if np.shape(value) == np.shape(got) and _matches(got, value) and not _matches(want, value):
-            fail(hint, partial)
 
 
 def _sigmoid(z):

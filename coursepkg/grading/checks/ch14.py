@@ -12,12 +12,26 @@ non-saturating cost, a log of a saturated sigmoid (``log 0``) on large logits, `
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ...data.mixtures import GaussianMixture
 from ...models.gan import discriminator_loss, generator_loss, optimal_discriminator
-from ..compare import call_learner, expect_close, expect_parts, expect_scalar, expect_shape, expect_true, fail
+from ..compare import (
+    call_learner,
+    expect_close,
+    expect_no_known_mistake,
+    expect_parts,
+    expect_scalar,
+    expect_shape,
+    expect_true,
+    matches,
+)
 from ..registry import exercise
+
+_matches = partial(matches, rtol=0.0001, atol=1e-07)
+_known_mistakes = partial(expect_no_known_mistake, rtol=0.0001, atol=1e-07)
 
 
 def _sigmoid(s):
@@ -25,20 +39,6 @@ def _sigmoid(s):
 
 
 _MEAN_HINT = "Did you forget to average over the examples?"
-
-
-def _matches(got, want) -> bool:
-    return np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-4, atol=1e-7)
-
-
-def _known_mistakes(got, want, mistakes):
-    """Fail with the hint of the first known wrong answer that ``got`` equals (and ``want`` does not).
-
-    ``mistakes`` holds ``(wrong_value, hint)`` or ``(wrong_value, hint, partial_credit)``.
-    """
-    for value, hint, *partial in mistakes:
-        if _matches(got, value) and not _matches(want, value):
-            fail(hint, partial[0] if partial else 0.0)
 
 
 def _logits(rng, m: int, scale: float = 3.0):

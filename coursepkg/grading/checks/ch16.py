@@ -21,23 +21,15 @@ import numpy as np
 from ...models.ntm_addressing import content_weights
 from ...models.spiking import LIFNeuron, lif_step
 from ...nn import functional as F
-from ..compare import call_learner, expect_close, expect_shape, fail
+from ..compare import call_learner, expect_close, expect_no_known_mistake, expect_shape, fail, matches
 from ..registry import exercise
+
+_matches = partial(matches, rtol=1e-06, atol=1e-09)
+_known_mistakes = partial(expect_no_known_mistake, rtol=1e-06, atol=1e-09)
 
 # the learner's function, called with this chapter's example of how to avoid in-place changes
 _call = partial(call_learner, fix=(
     "`v = v + …` makes a new array, `v += …` and `v[spiked] = …` change the caller's"))
-
-
-def _matches(got, want) -> bool:
-    return np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-6, atol=1e-9)
-
-
-def _known_mistakes(got, want, mistakes):
-    """Fail with the hint of the first known wrong answer that ``got`` equals (and ``want`` does not)."""
-    for value, hint in mistakes:
-        if _matches(got, value) and not _matches(want, value):
-            fail(hint)
 
 
 def _membrane(rng) -> dict:
