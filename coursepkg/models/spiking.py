@@ -8,6 +8,10 @@ A simulation advances every neuron together with the forward Euler method and a 
 in proportion to ``dt``; a spike is registered at the first step where ``V`` reaches the threshold,
 so spike times are multiples of ``dt``. The loop runs over time steps only: the state of a whole
 population (any array shape, e.g. ``(trials, neurons)``) is updated at once.
+
+Unlike the trained networks of the package (float32 by default), simulations run in float64:
+thousands of small Euler increments are summed into each membrane potential, and the analytic
+firing rates they are compared with are exact to far more than float32's 7 digits.
 """
 
 from __future__ import annotations
