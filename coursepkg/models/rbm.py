@@ -86,11 +86,17 @@ class RBM(Module):
 
     def hidden_probs(self, v) -> np.ndarray:
         """``p(h = 1 | v) = σ(vW + c)``, shape ``(n, n_h)``."""
-        return F.sigmoid(self._visible(v) @ self.W.data + self.c.data)
+        return self._h_given(self._visible(v))
 
     def visible_probs(self, h) -> np.ndarray:
         """``p(v = 1 | h) = σ(h Wᵀ + b)``, shape ``(n, n_v)``."""
-        return F.sigmoid(self._hidden(h) @ self.W.data.T + self.b.data)
+        return self._v_given(self._hidden(h))
+
+    def _h_given(self, v: np.ndarray) -> np.ndarray:  # the conditionals on checked input (inner loops)
+        return F.sigmoid(v @ self.W.data + self.c.data)
+
+    def _v_given(self, h: np.ndarray) -> np.ndarray:
+        return F.sigmoid(h @ self.W.data.T + self.b.data)
 
     def forward(self, v):
         return self.hidden_probs(v)
@@ -108,8 +114,8 @@ class RBM(Module):
             raise ValueError(f"RBM.gibbs: steps must be a positive integer, received {steps!r}.")
         v = self._visible(v)
         for _ in range(int(steps)):
-            h = self.hidden_probs(v)
-            p_v = self.visible_probs(self._bernoulli(h) if sample else h)
+            h = self._h_given(v)
+            p_v = self._v_given(self._bernoulli(h) if sample else h)
             v = self._bernoulli(p_v) if sample else p_v
         return v, p_v
 
@@ -141,7 +147,7 @@ class RBM(Module):
         vk = self.gibbs(start, k, sample)[0]
         if persistent:
             self.chain = vk
-        p0, pk = self.hidden_probs(v0), self.hidden_probs(vk)
+        p0, pk = self._h_given(v0), self._h_given(vk)
         self.W.grad += vk.T @ pk / len(vk) - v0.T @ p0 / len(v0)
         self.b.grad += vk.mean(axis=0) - v0.mean(axis=0)
         self.c.grad += pk.mean(axis=0) - p0.mean(axis=0)
