@@ -105,3 +105,10 @@ def test_errors_name_the_culprit():
         ista_step(np.zeros((6, 10)), X, D, 0.1, 0.1)  # codes need k = 15 entries
     with pytest.raises(ValueError, match="ista_step.*step"):
         ista_step(np.zeros((6, 15)), X, D, 0.1, 0.0)
+
+
+def test_initial_codes_of_the_wrong_shape_are_refused():
+    rng = np.random.default_rng(0)
+    D, X = rng.normal(size=(5, 3)), rng.normal(size=(4, 5))
+    with pytest.raises(ShapeError, match="initial codes h0"):
+        sparse_code(X, D, 0.1, h0=np.zeros(3))

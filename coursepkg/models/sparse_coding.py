@@ -80,9 +80,13 @@ def sparse_code(X, D, lam: float, steps: int = 100, solver: str = "fista", h0=No
         raise ValueError(f"sparse_code: solver must be one of {SOLVERS}, received {solver!r}.")
     if int(steps) != steps or steps < 0:
         raise ValueError(f"sparse_code: steps must be a non-negative integer, received {steps!r}.")
-    step = 1.0 / max(lipschitz_constant(D), 1e-12)
     gram, XD = D.T @ D, X @ D  # (h Dᵀ − X) D = h (DᵀD) − X D: k×k work per step instead of d×k
-    h = np.zeros((len(X), D.shape[1]), dtype=X.dtype) if h0 is None else np.array(h0, dtype=X.dtype)
+    step = 1.0 / max(float(np.linalg.eigvalsh(gram.astype(np.float64))[-1]), 1e-12)  # L = λ_max(DᵀD)
+    h = np.zeros((len(X), D.shape[1]), dtype=X.dtype)
+    if h0 is not None:
+        h0 = as_float_array(h0, "sparse_code", X.dtype)
+        check_shape(h0, "sparse_code", h.shape, "initial codes h0 (one row of k values per input)")
+        h[...] = h0
     y, tau = h, 1.0
     for _ in range(int(steps)):
         point = y if solver == "fista" else h
