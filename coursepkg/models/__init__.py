@@ -1,6 +1,7 @@
 """Composite models of the later chapters, built from :mod:`coursepkg.nn` modules."""
 
 from .autoencoder import (
+    ActivityPenalty,
     Autoencoder,
     ContractivePenalty,
     Corruption,
@@ -24,6 +25,7 @@ from .neat import (
     random_cppn,
 )
 from .neuroevolution import (
+    Evolution,
     PopulationMLP,
     accuracy_fitness,
     cosyne_permute,
@@ -45,16 +47,35 @@ from .ntm_addressing import (
     MemoryWrite,
     Sharpening,
     content_weights,
+    shift_offsets,
 )
-from .rbm import DBN, RBM, train_rbm
-from .recursive import ModularNet, RecursiveNet, TreeBatch, TreeClassifier, sentiment_phrases
+from .rbm import DBN, RBM, all_binary_states, train_rbm
+from .recursive import (
+    SENTIMENT_VOCAB,
+    ModularNet,
+    RecursiveNet,
+    TreeBatch,
+    TreeClassifier,
+    as_tree_batch,
+    phrase_text,
+    sentiment_phrases,
+)
 from .seq2seq import Seq2Seq
-from .sparse_coding import SparseCoding, ista_step, soft_threshold, sparse_code
+from .sparse_coding import (
+    SparseCoding,
+    ista_step,
+    lipschitz_constant,
+    normalize_columns,
+    soft_threshold,
+    sparse_code,
+    sparse_coding_objective,
+)
 from .spiking import (
     IZHIKEVICH_PRESETS,
     IzhikevichNeuron,
     LIFNeuron,
     SpikeRecord,
+    SpikingNeuron,
     firing_rate_curve,
     izhikevich_population,
     lif_step,
@@ -67,18 +88,20 @@ __all__ = [
     "Seq2Seq",
     # chapter 13
     "Autoencoder", "TiedDense", "Corruption", "corrupt", "SparsityPenalty", "ContractivePenalty", "dense_autoencoder",
-    "pretrain_stack", "RBM", "DBN", "train_rbm", "SparseCoding", "sparse_code", "ista_step", "soft_threshold",
+    "pretrain_stack", "ActivityPenalty", "RBM", "DBN", "train_rbm", "all_binary_states", "SparseCoding", "sparse_code",
+    "ista_step", "soft_threshold", "lipschitz_constant", "normalize_columns", "sparse_coding_objective",
     # chapter 14
     "GAN", "ConditionalGAN", "discriminator_loss", "generator_loss", "optimal_discriminator",
     # chapter 15
     "NEAT", "NEATConfig", "Genome", "InnovationTracker", "FeedForwardNetwork", "compatibility_distance",
-    "CPPN_ACTIVATIONS", "random_cppn", "draw_cppn", "draw_genome", "PopulationMLP", "evolve", "accuracy_fitness",
-    "neg_cross_entropy_fitness", "tournament_selection", "truncation_selection", "uniform_crossover",
-    "one_point_crossover", "gaussian_mutation", "cosyne_permute",
+    "CPPN_ACTIVATIONS", "random_cppn", "draw_cppn", "draw_genome", "PopulationMLP", "Evolution", "evolve",
+    "accuracy_fitness", "neg_cross_entropy_fitness", "tournament_selection", "truncation_selection",
+    "uniform_crossover", "one_point_crossover", "gaussian_mutation", "cosyne_permute",
     # chapter 16
     "NTM", "HeadParameters", "MaskedBCEWithLogitsLoss", "bit_error_rate", "copy_bits", "Addressing", "CircularShift",
-    "ContentAddressing", "Interpolation", "MemoryRead", "MemoryWrite", "Sharpening", "content_weights",
-    "ModularNet", "RecursiveNet", "TreeBatch", "TreeClassifier", "sentiment_phrases",
-    "IZHIKEVICH_PRESETS", "IzhikevichNeuron", "LIFNeuron", "SpikeRecord", "firing_rate_curve",
+    "ContentAddressing", "Interpolation", "MemoryRead", "MemoryWrite", "Sharpening", "content_weights", "shift_offsets",
+    "ModularNet", "RecursiveNet", "TreeBatch", "TreeClassifier", "as_tree_batch", "sentiment_phrases", "phrase_text",
+    "SENTIMENT_VOCAB",
+    "IZHIKEVICH_PRESETS", "IzhikevichNeuron", "LIFNeuron", "SpikeRecord", "SpikingNeuron", "firing_rate_curve",
     "izhikevich_population", "lif_step", "poisson_spike_train", "rate_code", "stdp_window",
 ]
