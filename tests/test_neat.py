@@ -85,12 +85,18 @@ def test_network_evaluates_in_topological_order_on_a_batch():
 
 def test_weight_and_activation_mutations():
     big = Genome(_genome([]).nodes, {i: ConnectionGene(i, 0, 3, 0.0) for i in range(4000)})  # 4000 genes, w = 0
-    mutate_weights(big, np.random.default_rng(0), sigma=0.3, replace_rate=0.0)
+    mutate_weights(big, np.random.default_rng(0), power=0.3, replace_rate=0.0)
     weights = np.array(list(big.weights().values()))
-    assert abs(weights.std() - 0.3) < 0.02 and abs(weights.mean()) < 0.02
-    mutate_weights(big, np.random.default_rng(1), sigma=0.0, replace_rate=0.5)
+    assert np.abs(weights).max() <= 0.3 and np.abs(weights).max() > 0.29  # uniform on [−0.3, 0.3]
+    assert abs(weights.std() - 0.3 / np.sqrt(3)) < 0.01 and abs(weights.mean()) < 0.01
+    mutate_weights(big, np.random.default_rng(1), power=0.0, replace_rate=0.5)
     replaced = np.array(list(big.weights().values())) != weights
     assert abs(replaced.mean() - 0.5) < 0.03
+    for gene in big.connections.values():
+        gene.weight = 7.9
+    mutate_weights(big, np.random.default_rng(2), power=0.3, replace_rate=0.0, limit=8.0)
+    weights = np.array(list(big.weights().values()))
+    assert weights.max() == 8.0 and abs((weights == 8.0).mean() - 1 / 3) < 0.03  # w + u > 8 is clipped
     tracker = InnovationTracker()
     cppn = Genome.minimal(3, 1, tracker, rng=0)
     add_node(cppn, tracker, np.random.default_rng(0), "tanh")
@@ -98,6 +104,24 @@ def test_weight_and_activation_mutations():
                         hidden_activations=("sin",))
     mutate(cppn, tracker, config, np.random.default_rng(0))
     assert [cppn.nodes[h].activation for h in cppn.ids("hidden")] == ["sin"]
+
+
+def test_add_node_never_splits_a_bias_link_and_add_connection_never_reenables():
+    tracker = InnovationTracker()
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        genome = Genome.minimal(1, 1, tracker, rng)  # links x0 → out (innovation 0) and bias → out (1)
+        node = add_node(genome, tracker, rng)
+        assert not genome.connections[0].enabled and genome.connections[1].enabled
+        assert [c.src for c in genome.connections.values() if c.dst == node.id] == [0]
+    genome = Genome.minimal(1, 1, tracker, rng)
+    genome.connections[0].enabled = False  # only the bias link is left to split
+    assert add_node(genome, tracker, rng) is None
+    # x0 → h → out with x0 → out disabled: the only new link is bias → h; x0 → out stays disabled
+    genome = _genome([(0, 0, 2, 1.0, False), (1, 1, 2, 1.0), (2, 0, 3, 1.0), (3, 3, 2, 1.0)], n_inputs=1, hidden=(3,))
+    gene = add_connection(genome, InnovationTracker(next_innovation=4), rng, tries=200)
+    assert (gene.src, gene.dst) == (1, 3) and not genome.connections[0].enabled
+    assert add_connection(genome, InnovationTracker(next_innovation=5), rng, tries=200) is None  # none left
 
 
 def test_add_connection_never_creates_a_cycle_or_targets_an_input():
@@ -175,16 +199,32 @@ def test_dynamic_threshold_moves_towards_the_target_number_of_species():
 
 
 def test_neat_solves_xor_under_a_fixed_seed():
-    neat = NEAT(2, 1, NEATConfig(), rng=4)
+    neat = NEAT(2, 1, NEATConfig(), rng=9)
     best = neat.run(xor_fitness, 30, solved=solves_xor, progress=False)
     assert solves_xor(FeedForwardNetwork(best)), neat.history["best_fitness"][-1]
-    assert neat.generation < 30
+    assert best is neat.winner and neat.generation < 30
     assert best.n_hidden >= 1  # XOR is not linearly separable
     assert np.all(np.diff(neat.history["best_fitness"]) >= 0)
     ids, sizes = neat.species_matrix()
     assert sizes.shape == (len(neat.history["species"]), len(ids))
     np.testing.assert_array_equal(sizes.sum(axis=1), 100)
     np.testing.assert_array_equal((sizes > 0).sum(axis=1), neat.history["species"])
+
+
+def test_run_stops_at_a_solution_even_when_it_is_not_the_fittest_genome():
+    # fitness rewards outputs near 1 for (1, 0) only; "solved" asks for output < 0.5 at (0, 0): not the same order
+    def fitness(network):
+        return float(network(np.array([[1.0, 0.0]]))[0, 0])
+
+    def solved(network):
+        return bool(network(np.array([[0.0, 0.0]]))[0, 0] < 0.5)
+
+    neat = NEAT(2, 1, NEATConfig(population=30), rng=0)
+    winner = neat.run(fitness, 5, solved=solved, progress=False)
+    assert len(neat.history) == 1 and neat.winner is winner and solved(FeedForwardNetwork(winner))
+    fittest = max(neat.population, key=lambda g: g.fitness)
+    assert not solved(FeedForwardNetwork(fittest))  # checking only the fittest genome would have missed it
+    assert winner.fitness == max(g.fitness for g in neat.population if solved(FeedForwardNetwork(g)))
 
 
 def test_genome_layout_puts_nodes_in_columns_by_depth():

@@ -336,14 +336,16 @@ class NEATConfig:
     of 0.03 and 0.05, which lets the smaller population find hidden nodes sooner).
 
     Distance: ``c1, c2, c3, small_genome``; species ``threshold`` δ_t. Reproduction: the best
-    ``survival`` fraction of a species may breed, ``crossover_rate`` of the children have two
+    ``⌊survival·|S|⌋ + 1`` members of a species may breed (as in the original NEAT software, so that a
+    species of 5 still has two parents to cross), ``crossover_rate`` of the children have two
     parents, the champion of each species with at least ``elite_min_size`` members is copied
     unchanged, a species that has not improved for ``stagnation`` generations gets no children
     (the best species is spared). Mutations: with probability ``weight_rate`` a genome's weights
-    are mutated, each perturbed by N(0, ``perturb_sigma``²) or (probability ``replace_rate``)
-    redrawn from N(0, 1); ``add_connection_rate``, ``add_node_rate`` (each at most once per child);
-    ``activation_rate`` changes a hidden node's activation (for CPPNs). New hidden nodes get an
-    activation drawn from ``hidden_activations``; outputs use ``output_activation``. With
+    are mutated, each perturbed by U(−``perturb_power``, ``perturb_power``) or (probability
+    ``replace_rate``) redrawn from N(0, 1), and kept within ±``weight_limit``; ``add_connection_rate``,
+    ``add_node_rate`` (each at most once per child); ``activation_rate`` changes a hidden node's
+    activation (for CPPNs). New hidden nodes get an activation drawn from ``hidden_activations``;
+    outputs use ``output_activation``. With
     ``target_species`` set, δ_t is adapted after each speciation (lowered by ``threshold_step`` when
     there are fewer species than the target, raised when there are more; as in the original NEAT
     software's option), which keeps the population from collapsing into a single species.
@@ -360,7 +362,8 @@ class NEATConfig:
     elite_min_size: int = 5
     stagnation: int = 15
     weight_rate: float = 0.8
-    perturb_sigma: float = 0.5
+    perturb_power: float = 2.5
+    weight_limit: float = 8.0
     replace_rate: float = 0.1
     add_connection_rate: float = 0.2
     add_node_rate: float = 0.1
@@ -375,8 +378,9 @@ class NEATConfig:
         who = "NEATConfig"
         if int(self.population) != self.population or self.population < 2:
             raise ValueError(f"{who}: population must be an integer ≥ 2, received {self.population!r}.")
-        for name in ("c1", "c2", "c3", "perturb_sigma"):
+        for name in ("c1", "c2", "c3", "perturb_power"):
             check_positive(getattr(self, name), who, name, allow_zero=True)
+        check_positive(self.weight_limit, who, "weight_limit")
         check_positive(self.threshold, who, "threshold")
         for name in ("crossover_rate", "weight_rate", "replace_rate", "add_connection_rate", "add_node_rate",
                      "activation_rate", "disable_probability"):
@@ -392,30 +396,33 @@ class NEATConfig:
         _check_activations([self.output_activation], who)
 
 
-def mutate_weights(genome: Genome, rng, sigma: float = 0.5, replace_rate: float = 0.1) -> None:
-    """In place: every weight ``w ← w + σε`` (ε ~ N(0, 1)), or (probability ``replace_rate``) ``w ~ N(0, 1)``."""
+def mutate_weights(genome: Genome, rng, power: float = 2.5, replace_rate: float = 0.1, limit: float = 8.0) -> None:
+    """In place: every weight ``w ← clip(w + u, −limit, limit)`` with ``u ~ U(−power, power)`` (the paper's
+    uniform perturbation), or (probability ``replace_rate``) ``w ~ N(0, 1)``.
+
+    The defaults, ``power`` 2.5 and ``limit`` 8, are those of the original NEAT software's XOR experiment: the
+    steps are large next to the steep sigmoid σ(4.9z), so a mutation can turn a saturated node into a different
+    logical function, and the limit stops the weights from drifting ever further into saturation.
+    """
     for gene in genome.connections.values():
-        gene.weight = float(rng.normal() if rng.random() < replace_rate else gene.weight + sigma * rng.normal())
+        gene.weight = float(rng.normal() if rng.random() < replace_rate
+                            else np.clip(gene.weight + rng.uniform(-power, power), -limit, limit))
 
 
 def add_connection(genome: Genome, tracker: InnovationTracker, rng, tries: int = 20) -> ConnectionGene | None:
-    """In place: link two unconnected nodes (no input/bias as target, no cycle) with a N(0, 1) weight.
+    """In place: link two previously unconnected nodes (no input/bias as target, no cycle) with a N(0, 1) weight.
 
-    If the chosen link exists but is disabled, it is re-enabled instead. Returns the gene, or None
-    when ``tries`` random picks found no valid pair (e.g. the genome is fully connected).
+    A pair that already has a gene, even a disabled one, is not a candidate: re-enabling the link that an
+    add-node mutation disabled would undo that mutation (the paper's add-connection links unconnected nodes
+    only). Returns the gene, or None when ``tries`` random picks found no valid pair (e.g. the genome is
+    fully connected).
     """
     sources = genome.ids("input", "bias", "hidden", "output")
     targets = genome.ids("hidden", "output")
-    existing = {(c.src, c.dst): c for c in genome.connections.values()}
+    existing = {(c.src, c.dst) for c in genome.connections.values()}
     for _ in range(tries):
         src, dst = int(rng.choice(sources)), int(rng.choice(targets))
-        gene = existing.get((src, dst))
-        if gene is not None:
-            if not gene.enabled and not genome.creates_cycle(src, dst):
-                gene.enabled = True
-                return gene
-            continue
-        if genome.creates_cycle(src, dst):
+        if (src, dst) in existing or genome.creates_cycle(src, dst):
             continue
         innovation = tracker.connection(src, dst)
         gene = genome.connections[innovation] = ConnectionGene(innovation, src, dst, float(rng.normal()))
@@ -427,17 +434,21 @@ def add_node(genome: Genome, tracker: InnovationTracker, rng, activation: str = 
              innovation: int | None = None) -> NodeGene | None:
     """In place: split an enabled connection ``i → j`` (``innovation``, or one at random) by a new node ``k``.
 
+    A random pick never splits a link from the bias: the new node's only input would be the constant 1,
+    so it would compute a constant and add nothing until other mutations wire inputs into it.
+
     The old gene is disabled; ``i → k`` gets weight 1 and ``k → j`` the old weight ``w``. Then
     ``a_j`` receives ``w f(a_i)`` instead of ``w a_i``: with ``f = identity`` the network computes
     exactly the same function as before the mutation; with a sigmoid the signal is rescaled and
     shifted (σ(4.9a) ≈ ½ + 1.225a near 0), a small change compared with a new random connection.
-    Returns the new node gene (None if the genome has no enabled connection).
+    Returns the new node gene (None if the genome has no enabled connection that is not from the bias).
     """
     enabled = [i for i, c in genome.connections.items() if c.enabled]
     if innovation is None:
-        if not enabled:
+        candidates = [i for i in enabled if genome.nodes[genome.connections[i].src].kind != "bias"]
+        if not candidates:
             return None
-        innovation = int(rng.choice(enabled))
+        innovation = int(rng.choice(candidates))
     elif innovation not in enabled:
         raise ValueError(f"add_node: innovation {innovation!r} is not an enabled connection of the genome; "
                          f"enabled ones: {sorted(enabled)}.")
@@ -455,7 +466,7 @@ def mutate(genome: Genome, tracker: InnovationTracker, config: NEATConfig, rng) 
     """In place, each with its probability from ``config``: weights, a new node, a new connection, an
     activation change of one hidden node."""
     if rng.random() < config.weight_rate:
-        mutate_weights(genome, rng, config.perturb_sigma, config.replace_rate)
+        mutate_weights(genome, rng, config.perturb_power, config.replace_rate, config.weight_limit)
     if rng.random() < config.add_node_rate:
         add_node(genome, tracker, rng, str(rng.choice(config.hidden_activations)))
     if rng.random() < config.add_connection_rate:
@@ -501,7 +512,7 @@ class NEAT:
     fitness sharing to make sense). One generation: evaluate, speciate (each genome joins the
     first species whose representative is within δ_t, else founds a new one), share fitness,
     allot the children per species by :func:`allot_offspring`, drop stagnant species, breed
-    (elites, crossover of two parents from the best ``survival`` fraction or a copy, then
+    (elites, crossover of two parents from the best ``⌊survival·|S|⌋ + 1`` members or a copy, then
     :func:`mutate`), and pick random representatives for the next generation.
     """
 
@@ -585,7 +596,7 @@ class NEAT:
             if n > 0 and len(ranked) >= c.elite_min_size:
                 children.append(ranked[0].copy())
                 n -= 1
-            parents = ranked[:max(1, int(np.ceil(c.survival * len(ranked))))]
+            parents = ranked[:int(c.survival * len(ranked)) + 1]  # at least one; two from 5 members on (20%)
             for _ in range(n):
                 a = parents[rng.integers(len(parents))]
                 if len(parents) > 1 and rng.random() < c.crossover_rate:
@@ -609,8 +620,9 @@ class NEAT:
 
     def run(self, fitness_fn: Callable[[FeedForwardNetwork], float], generations: int,
             solved: Callable[[FeedForwardNetwork], bool] | None = None, progress: bool = True) -> Genome:
-        """Evolve for at most ``generations`` generations, stopping early once ``solved(network of the
-        best genome)`` is true (e.g. :func:`solves_xor`); returns the best genome. ``history`` gets
+        """Evolve for at most ``generations`` generations, stopping early once ``solved(network)`` is true
+        for *any* genome of the population (e.g. :func:`solves_xor`), as in the paper. Returns the fittest
+        such genome (also kept in ``winner``), or the best genome ever if none solved it. ``history`` gets
         ``best_fitness``, ``mean_fitness``, ``species``, ``hidden_nodes`` and ``connections`` (of the
         best genome), ``threshold`` (δ_t) and ``time`` per generation; ``species_sizes`` the size of every species."""
         if int(generations) != generations or generations < 1:
