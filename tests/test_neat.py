@@ -272,3 +272,17 @@ def test_errors_name_the_function_and_the_problem():
         NEAT(2, 1, NEATConfig(population=4), rng=0).evaluate(lambda net: np.nan)
     with pytest.raises(ValueError, match="draw_cppn"):
         draw_cppn(genome, size=1)
+
+
+def test_mutations_take_a_seed_as_well_as_a_generator():
+    tracker = InnovationTracker()
+    results = []
+    for rng in (7, np.random.default_rng(7)):
+        genome = Genome.minimal(2, 1, tracker, rng=0)
+        mutate_weights(genome, rng)
+        results.append(sorted((i, c.weight) for i, c in genome.connections.items()))
+    assert results[0] == results[1]
+    genome = Genome.minimal(2, 1, tracker, rng=0)
+    assert add_node(genome, tracker, 1) is not None
+    add_connection(genome, tracker, 2)
+    mutate(genome, tracker, NEATConfig(), 3)

@@ -15,14 +15,26 @@ from .gan import GAN, ConditionalGAN, discriminator_loss, generator_loss, optima
 from .neat import (
     CPPN_ACTIVATIONS,
     NEAT,
+    ConnectionGene,
     FeedForwardNetwork,
     Genome,
     InnovationTracker,
     NEATConfig,
+    NodeGene,
+    Species,
+    add_connection,
+    add_node,
+    allot_offspring,
     compatibility_distance,
+    crossover,
     draw_cppn,
     draw_genome,
+    genome_layout,
+    mutate,
+    mutate_weights,
     random_cppn,
+    solves_xor,
+    xor_fitness,
 )
 from .neuroevolution import (
     Evolution,
@@ -93,7 +105,9 @@ __all__ = [
     # chapter 14
     "GAN", "ConditionalGAN", "discriminator_loss", "generator_loss", "optimal_discriminator",
     # chapter 15
-    "NEAT", "NEATConfig", "Genome", "InnovationTracker", "FeedForwardNetwork", "compatibility_distance",
+    "NEAT", "NEATConfig", "Genome", "NodeGene", "ConnectionGene", "Species", "InnovationTracker", "FeedForwardNetwork",
+    "compatibility_distance", "crossover", "mutate", "mutate_weights", "add_node", "add_connection",
+    "allot_offspring", "genome_layout", "xor_fitness", "solves_xor",
     "CPPN_ACTIVATIONS", "random_cppn", "draw_cppn", "draw_genome", "PopulationMLP", "Evolution", "evolve",
     "accuracy_fitness", "neg_cross_entropy_fitness", "tournament_selection", "truncation_selection",
     "uniform_crossover", "one_point_crossover", "gaussian_mutation", "cosyne_permute",

@@ -404,6 +404,7 @@ def mutate_weights(genome: Genome, rng, power: float = 2.5, replace_rate: float 
     steps are large next to the steep sigmoid σ(4.9z), so a mutation can turn a saturated node into a different
     logical function, and the limit stops the weights from drifting ever further into saturation.
     """
+    rng = initializers.make_rng(rng)
     for gene in genome.connections.values():
         gene.weight = float(rng.normal() if rng.random() < replace_rate
                             else np.clip(gene.weight + rng.uniform(-power, power), -limit, limit))
@@ -417,6 +418,7 @@ def add_connection(genome: Genome, tracker: InnovationTracker, rng, tries: int =
     only). Returns the gene, or None when ``tries`` random picks found no valid pair (e.g. the genome is
     fully connected).
     """
+    rng = initializers.make_rng(rng)
     sources = genome.ids("input", "bias", "hidden", "output")
     targets = genome.ids("hidden", "output")
     existing = {(c.src, c.dst) for c in genome.connections.values()}
@@ -443,6 +445,7 @@ def add_node(genome: Genome, tracker: InnovationTracker, rng, activation: str = 
     shifted (σ(4.9a) ≈ ½ + 1.225a near 0), a small change compared with a new random connection.
     Returns the new node gene (None if the genome has no enabled connection that is not from the bias).
     """
+    rng = initializers.make_rng(rng)
     enabled = [i for i, c in genome.connections.items() if c.enabled]
     if innovation is None:
         candidates = [i for i in enabled if genome.nodes[genome.connections[i].src].kind != "bias"]
@@ -464,7 +467,8 @@ def add_node(genome: Genome, tracker: InnovationTracker, rng, activation: str = 
 
 def mutate(genome: Genome, tracker: InnovationTracker, config: NEATConfig, rng) -> None:
     """In place, each with its probability from ``config``: weights, a new node, a new connection, an
-    activation change of one hidden node."""
+    activation change of one hidden node. ``rng``: a seed or a ``numpy.random.Generator``."""
+    rng = initializers.make_rng(rng)
     if rng.random() < config.weight_rate:
         mutate_weights(genome, rng, config.perturb_power, config.replace_rate, config.weight_limit)
     if rng.random() < config.add_node_rate:
