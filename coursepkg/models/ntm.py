@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.sequences import copy_task
-from ..errors import ShapeError, as_float_array, check_finite, check_positive_int
+from ..errors import ShapeError, as_float_array, check_finite, check_positive_int, check_unit_interval
 from ..init import make_rng
 from ..nn import functional as F
 from ..nn.activations import Tanh
@@ -292,7 +292,7 @@ class MaskedBCEWithLogitsLoss(Loss):
             raise ValueError("MaskedBCEWithLogitsLoss: every target entry is NaN, so there is nothing to learn; "
                              "mark only the entries without a target with NaN.")
         y = np.where(mask, y, 0)
-        self._check_unit_interval(y, "targets", "Use 0/1 bits (or probabilities), NaN for no target.")
+        check_unit_interval(y, type(self).__name__, "targets", "Use 0/1 bits (or probabilities), NaN for no target.")
         self._z, self._y, self._mask, self._count = z, y, mask, count
         return float(np.sum(mask * (F.softplus(z) - y * z))) / count
 
