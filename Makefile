@@ -31,7 +31,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: $(STAMP)
-	$(BIN)/ruff check coursepkg tests bench tools
+	$(BIN)/ruff check coursepkg tests bench tools conftest.py
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)
@@ -48,7 +48,7 @@ check-exercises: $(STAMP)
 	$(BIN)/python -m coursepkg.grading.generate --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check coursepkg tests bench tools
+	$(BIN)/ruff check coursepkg tests bench tools conftest.py
 
 # Benchmarks run with the machine's best BLAS kernel (OPENBLAS_CORETYPE pins an old one here).
 bench: $(STAMP)
