@@ -1,7 +1,8 @@
 """Time one training epoch of MNIST-shaped MLPs: coursepkg vs PyTorch CPU vs per-example backprop.
 
-Run: ``python bench/bench_mlp.py [--examples N]``. Prints, for the 784-30-10 and 784-256-256-10
-nets (ReLU, softmax cross-entropy, SGD) at mini-batch 128 and 10:
+Run: ``python bench/bench_mlp.py [--examples N] [--rounds R] [--repeats S]``. Prints, for the
+784-30-10 and 784-256-256-10 nets (ReLU, softmax cross-entropy, SGD) at mini-batch 128 and 10,
+the median and the range over ``--repeats`` sweeps (the machine's speed drifts between sweeps) of
 
 * seconds per epoch of 50,000 examples (timed on ``--examples`` and scaled),
 * the ratio PyTorch / coursepkg (> 1 means coursepkg is faster) when torch is installed,
@@ -31,9 +32,9 @@ from coursepkg.optim import SGD
 from coursepkg.train import Trainer
 
 EPOCH = 50_000
-
-
 GEMM_N = 2048
+NETS = ((784, 30, 10), (784, 256, 256, 10))
+BATCHES = (128, 10)
 
 
 def gemm_product(n: int = GEMM_N):
@@ -132,10 +133,38 @@ def torch_epoch(sizes, X, y, batch):
     return run
 
 
+def time_nets(X, y, rounds: int, have_torch: bool) -> dict:
+    """``{(sizes, batch): (coursepkg s, torch s, GEMM GFLOP/s)}`` per epoch of each net and batch.
+
+    The GEMM takes turns with the two libraries in each net's rounds, and that net's % GEMM is
+    against the best GEMM of the same rounds: on a shared machine whose speed drifts from one
+    minute to the next, a GEMM timed once at the start would compare different machines.
+    """
+    scale, gemm, times = EPOCH / len(X), gemm_product(), {}
+    for sizes in NETS:
+        for batch in BATCHES:
+            steps = {"coursepkg": coursepkg_epoch(sizes, X, y, batch), "gemm": gemm}
+            if have_torch:
+                steps["torch"] = torch_epoch(sizes, X, y, batch)
+            best = compare(steps, rounds=rounds)
+            times[sizes, batch] = (best["coursepkg"] * scale, best.get("torch", float("nan")) * scale,
+                                   2 * GEMM_N**3 / best["gemm"] / 1e9)
+    return times
+
+
+def spread(values, fmt: str = "{:.2f}") -> str:
+    """``median (low–high)`` of a few measurements, or the one value, each written with ``fmt``."""
+    values = sorted(values)
+    middle = fmt.format(np.median(values))
+    return middle if len(values) == 1 else f"{middle} ({fmt.format(values[0])}–{fmt.format(values[-1])})"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000, help="examples timed per epoch (scaled to 50k)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds in which the libraries take turns")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="times the whole sweep is repeated; the table gives the median and the range")
     args = parser.parse_args(argv)
     have_torch = import_torch() is not None
     print(describe_blas())
@@ -144,49 +173,39 @@ def main(argv=None):
     n = args.examples
     X = rng.random((n, 784), dtype=np.float32)
     y = rng.integers(0, 10, n)
-    scale = EPOCH / n
-    # The GEMM takes turns with the two libraries in each net's rounds, and that net's % GEMM is
-    # against the best GEMM of the same rounds: on a shared machine whose speed drifts from one
-    # minute to the next, a GEMM timed once at the start would compare different machines.
-    gemm = gemm_product()
-    rows = []
-    for sizes in ([784, 30, 10], [784, 256, 256, 10]):
-        for batch in (128, 10):
-            steps = {"coursepkg": coursepkg_epoch(sizes, X, y, batch), "gemm": gemm}
-            if have_torch:
-                steps["torch"] = torch_epoch(sizes, X, y, batch)
-            best = compare(steps, rounds=args.rounds)
-            ours, theirs = best["coursepkg"] * scale, best.get("torch", float("nan")) * scale
+    sweeps = [time_nets(X, y, args.rounds, have_torch) for _ in range(args.repeats)]
+    print(f"% GEMM: against a float32 {GEMM_N}³ matrix product timed in the same rounds; "
+          f"median (low–high) of {args.repeats} sweeps\n")
+    header = f"{'net':<16} {'batch':>5} {'coursepkg s/epoch':>18} {'torch s/epoch':>14} " \
+             f"{'torch/ours':>22} {'GFLOP/s':>8} {'% GEMM':>22} {'vs per-example':>15}"
+    print(header)
+    print("-" * len(header))
+    floors = []
+    for sizes in NETS:
+        for batch in BATCHES:
+            ours, theirs, gemm_rate = np.array([sweep[sizes, batch] for sweep in sweeps]).T
+            flops = useful_flops(sizes, EPOCH) / 1e9
             speedup = ""
             if batch == 128:
                 m = max(n // 10, 1280)
                 loop = per_example_epoch(sizes, X[:m], y[:m], batch) * EPOCH / m
-                speedup = f"{loop / ours:.1f}x"
-            rows.append((sizes, batch, ours, theirs, 2 * GEMM_N**3 / best["gemm"] / 1e9, speedup))
-    print(f"% GEMM: against a float32 {GEMM_N}³ matrix product timed in the same rounds\n")
-    header = f"{'net':<16} {'batch':>5} {'coursepkg s/epoch':>18} {'torch s/epoch':>14} {'torch/ours':>10} " \
-             f"{'GFLOP/s':>8} {'GEMM GFLOP/s':>13} {'% GEMM':>7} {'vs per-example':>15}"
-    print(header)
-    print("-" * len(header))
-    floors = []
-    for sizes, batch, ours, theirs, gemm_rate, speedup in rows:
-        gflops = useful_flops(sizes, EPOCH) / ours / 1e9
-        name = "-".join(map(str, sizes))
-        print(f"{name:<16} {batch:>5} {ours:>18.3f} {theirs:>14.3f} {theirs / ours:>10.2f} "
-              f"{gflops:>8.1f} {gemm_rate:>13.1f} {100 * gflops / gemm_rate:>6.1f}% {speedup:>15}")
-        floors.append((name, batch, ours, theirs))
+                speedup = f"{loop / np.median(ours):.1f}x"
+            name = "-".join(map(str, sizes))
+            print(f"{name:<16} {batch:>5} {np.median(ours):>18.3f} {np.median(theirs):>14.3f} "
+                  f"{spread(theirs / ours) if have_torch else '-':>22} {flops / np.median(ours):>8.1f} "
+                  f"{spread(100 * flops / ours / gemm_rate, '{:.1f}%'):>22} {speedup:>15}")
+            floors.append((sizes, batch, np.median(ours), np.median(theirs)))
     if have_torch:
         import torch
 
         print("\nmatrix products alone, per epoch (the BLAS floor under each library's step):")
         print(f"{'net':<16} {'batch':>5} {'NumPy BLAS s':>13} {'torch BLAS s':>13} {'ratio':>6} "
               f"{'coursepkg: BLAS share':>22} {'torch: BLAS share':>18}")
-        for name, batch, ours, theirs in floors:
-            sizes = [int(v) for v in name.split("-")]
+        for sizes, batch, ours, theirs in floors:
             best = compare({"numpy": step_gemms(sizes, batch), "torch": step_gemms(sizes, batch, torch)})
             steps = EPOCH / batch
             np_s, t_s = best["numpy"] * steps, best["torch"] * steps
-            print(f"{name:<16} {batch:>5} {np_s:>13.3f} {t_s:>13.3f} {np_s / t_s:>6.2f} "
+            print(f"{'-'.join(map(str, sizes)):<16} {batch:>5} {np_s:>13.3f} {t_s:>13.3f} {np_s / t_s:>6.2f} "
                   f"{100 * np_s / ours:>21.0f}% {100 * t_s / theirs:>17.0f}%")
 
 
