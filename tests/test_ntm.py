@@ -2,6 +2,7 @@
 through time, hand-computed values, the copy-task data and loss, errors, and a short training run."""
 
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from coursepkg.models.ntm_addressing import (
     content_weights,
     shift_offsets,
 )
-from coursepkg.nn import BCEWithLogitsLoss
+from coursepkg.nn import BCEWithLogitsLoss, Dense, Tanh
 from coursepkg.optim import Adam
 from coursepkg.train import fit
 
@@ -262,3 +263,28 @@ def test_head_parameters_and_copy_bits_name_themselves_in_errors():
         HeadParameters(4, 3).backward({})
     with pytest.raises(ValueError, match="copy_bits: length must be a positive integer"):
         copy_bits(2, 0)
+
+
+def test_ntm_backward_runs_no_forward_again(monkeypatch):
+    """Backpropagation through time takes every step's values from the caches of the forward pass:
+    no layer (controller, heads, output) and no head squashing runs forward again in backward."""
+    calls = Counter()
+
+    def count(cls, name):
+        original = getattr(cls, name)
+
+        def counted(self, *args):
+            calls[f"{cls.__name__}.{name}"] += 1
+            return original(self, *args)
+        monkeypatch.setattr(cls, name, counted)
+
+    for cls, name in ((Dense, "forward"), (Tanh, "forward"), (HeadParameters, "squash")):
+        count(cls, name)
+    model = NTM(4, 3, hidden=5, n_locations=5, width=3, rng=0, dtype=np.float64)
+    X, _ = copy_bits(2, 2, width=3, rng=0, dtype=np.float64)  # T = 5 steps
+    logits = model(X)
+    T = X.shape[1]
+    expected = {"Dense.forward": 3 * T + 1, "Tanh.forward": T, "HeadParameters.squash": 2 * T}
+    assert calls == expected  # controller and both heads at every step, the output layer once
+    model.backward(np.ones_like(logits))
+    assert calls == expected

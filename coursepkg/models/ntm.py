@@ -19,9 +19,18 @@ the role of the memory plain to see. It starts from ``M_0 = memory_init`` everyw
 weightings on location 0 and ``r_0 = 0``.
 
 Backpropagation through time walks the steps in reverse, carrying ∂C/∂M_t, ∂C/∂w^R_t,
-∂C/∂w^W_t and ∂C/∂r_t from step ``t + 1`` into step ``t``. The shared layers (controller, heads,
-output) are applied to each step's input again right before their backward pass (they cache
-one call at a time), so their gradients add up over the steps: ``∂C/∂W = Σ_t (input_t)ᵀ δ_t``.
+∂C/∂w^W_t and ∂C/∂r_t from step ``t + 1`` into step ``t``. The forward pass keeps what the
+backward pass needs for every step (the controller's input ``[x_t ; r_{t−1}]`` and output
+``h_t``, the heads' squashing caches, one addressing, write and read module per step), so no
+step is computed twice. Through the shared layers, with ``δ`` the error at a net input:
+
+    [∂C/∂h_t ; ∂C/∂r_t]  += δ^o_t W_oᵀ                        δ^o_t = ∂C/∂z_t (output layer)
+    ∂C/∂h_t              += δ^R_t W_Rᵀ + δ^W_t W_Wᵀ            δ^R_t, δ^W_t = ∂C/∂θ^R_t, ∂C/∂θ^W_t
+    [∂C/∂x_t ; ∂C/∂r_{t−1}] = δ^c_t W_cᵀ                       δ^c_t = ∂C/∂h_t ⊙ (1 − h_t²)
+
+and each shared layer collects one term per step, ``∂C/∂W = Σ_t (input_t)ᵀ δ_t``, summed by a
+single matrix product over all the steps after the loop. The output layer does not feed back
+into the recursion, so it runs once on all the steps, forward and backward.
 """
 
 from __future__ import annotations
@@ -51,7 +60,9 @@ class HeadParameters(Module):
 
     θ has ``size = W + 3 + n_shifts`` columns (``+ 2W`` for a write head) in the order above.
     ``forward(θ)`` returns a dict ``{"k", "beta", "g", "s", "gamma"[, "e", "a"]}``;
-    ``backward(grads)`` takes the dict of ∂C/∂(each parameter) and returns ∂C/∂θ.
+    ``backward(grads)`` takes the dict of ∂C/∂(each parameter) and returns ∂C/∂θ. The pair
+    ``squash(θ) -> (p, cache)`` / ``squash_backward(grads, cache)`` does the same with the cache
+    handed over explicitly, for a caller that keeps one per time step (the NTM).
     """
 
     def __init__(self, width: int, n_shifts: int = 3, write: bool = False):
@@ -64,9 +75,19 @@ class HeadParameters(Module):
         self.slices = {name: slice(end - size, end) for (name, size), end in zip(sizes.items(), ends)}
         self.size = int(ends[-1])
 
-    _raw = None
+    _cache = None
 
     def forward(self, theta):
+        p, self._cache = self.squash(theta)
+        return p
+
+    def backward(self, grads):
+        if self._cache is None:
+            raise RuntimeError("HeadParameters.backward called before forward: run the forward pass first.")
+        return self.squash_backward(grads, self._cache)
+
+    def squash(self, theta) -> tuple[dict, tuple]:
+        """``(p, cache)``: the dict of head parameters of ``θ`` and what :meth:`squash_backward` needs."""
         theta = as_float_array(theta, self)
         if theta.ndim != 2 or theta.shape[1] != self.size:
             raise ShapeError(f"HeadParameters({self.extra_repr()}): expected raw head parameters of shape "
@@ -78,13 +99,12 @@ class HeadParameters(Module):
              "s": F.softmax(raw["s"]), "gamma": 1 + F.softplus(raw["gamma"])}
         if self.write:
             p.update(e=F.sigmoid(raw["e"]), a=F.tanh(raw["a"]))
-        self._raw, self._params = raw, p
-        return p
+        return p, (raw, p)
 
-    def backward(self, grads):
-        if self._raw is None:
-            raise RuntimeError("HeadParameters.backward called before forward: run the forward pass first.")
-        raw, p = self._raw, self._params
+    def squash_backward(self, grads, cache: tuple) -> np.ndarray:
+        """∂C/∂θ from the dict ``grads`` of ∂C/∂(each parameter) and the ``cache`` of :meth:`squash`:
+        ``∂C/∂θ_β = ∂C/∂β σ(θ_β)``, ``∂C/∂θ_g = ∂C/∂g g (1 − g)``, ``∂C/∂θ_a = ∂C/∂a (1 − a²)``, …"""
+        raw, p = cache
         d = {"k": grads["k"], "s": F.softmax_backward(p["s"], grads["s"])}
         for name in ("beta", "gamma"):
             d[name] = grads[name] * F.softplus_prime(raw[name])
@@ -101,11 +121,13 @@ class HeadParameters(Module):
         return f"width={self.width}, n_shifts={self.n_shifts}, write={self.write}"
 
 
-def _replay(layer: Module, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """Backward through a shared layer for one time step: re-run its forward on that step's
-    input (a layer caches only its last call), then propagate ``grad``; returns ∂C/∂x."""
-    layer.forward(x)
-    return layer.backward(grad)
+def _add_shared_grads(layer: Dense, inputs: np.ndarray, deltas: np.ndarray) -> None:
+    """Gradients of a dense layer applied at every time step, from the inputs ``(T, n, n_in)`` that
+    the forward pass kept and the errors ``δ_t`` ``(T, n, n_out)`` at its outputs: one matrix
+    product for all the steps, ``∂C/∂W += Σ_t (input_t)ᵀ δ_t``, ``∂C/∂b += Σ_t Σ_batch δ_t``."""
+    deltas = deltas.reshape(-1, layer.n_out)
+    layer.W.add_grad_matmul(inputs.reshape(len(deltas), layer.n_in).T, deltas)
+    layer.b.add_grad_sum(deltas, axis=0)
 
 
 class NTM(Module):
@@ -145,7 +167,7 @@ class NTM(Module):
         self.read_head = Dense(self.hidden, self.read_params.size, rng=rng, dtype=dtype)
         self.write_head = Dense(self.hidden, self.write_params.size, rng=rng, dtype=dtype)
         self.output = Dense(self.hidden + self.width, self.n_out, rng=rng, dtype=dtype)
-        self._steps = None
+        self._cache = None
 
     # ------------------------------------------------------------------ forward
     def initial_state(self, n: int, dtype) -> tuple:
@@ -167,66 +189,97 @@ class NTM(Module):
     def forward(self, x):
         x = self._check_input(x)
         n, T, _ = x.shape
+        H = self.hidden
         M, w_read, w_write, r = self.initial_state(n, x.dtype)
-        logits = np.empty((n, T, self.n_out), dtype=x.dtype)
-        self._steps = []
+        c_in = np.empty((T, n, self.n_in + self.width), dtype=x.dtype)  # [x_t ; r_{t−1}], time first
+        c_in[:, :, :self.n_in] = x.swapaxes(0, 1)
+        o_in = np.empty((T, n, H + self.width), dtype=x.dtype)  # [h_t ; r_t]
+        steps = []
         for t in range(T):
-            step = {"c_in": np.concatenate([x[:, t], r], axis=1)}
-            h = step["h"] = self.controller.forward(step["c_in"])
-            pw = self.write_params.forward(self.write_head.forward(h))
-            pr = self.read_params.forward(self.read_head.forward(h))
-            # the addressing and memory operations are not shared: one fresh module per step keeps its cache
-            step["address_w"], step["write"] = Addressing(), MemoryWrite()
-            w_write = step["address_w"].forward(M, *(pw[k] for k in _ADDRESS_ARGS), w_write)
-            M = step["write"].forward(M, w_write, pw["e"], pw["a"])
-            step["address_r"], step["read"] = Addressing(), MemoryRead()
-            w_read = step["address_r"].forward(M, *(pr[k] for k in _ADDRESS_ARGS), w_read)
-            r = step["read"].forward(M, w_read)
-            step["o_in"] = np.concatenate([h, r], axis=1)
-            logits[:, t] = self.output.forward(step["o_in"])
-            self._steps.append(step)
+            c_in[t, :, self.n_in:] = r
+            h = o_in[t, :, :H] = self.controller.forward(c_in[t])
+            M, w_read, w_write, r, step = self._heads_forward(h, M, w_read, w_write)
+            o_in[t, :, H:] = r
+            steps.append(step)
+        logits = self.output.forward(o_in.reshape(T * n, -1)).reshape(T, n, self.n_out)
+        self._cache = (c_in, o_in, steps)
         self.memory = M
-        self.addressing = {head: {stage: np.stack([s[f"address_{head[0]}"].stages[stage] for s in self._steps], 1)
+        self.addressing = {head: {stage: np.stack([s[f"address_{head[0]}"].stages[stage] for s in steps], 1)
                                   for stage in ("content", "gated", "shifted", "sharpened")}
                            for head in ("read", "write")}
         self.read_weights = self.addressing["read"]["sharpened"]
         self.write_weights = self.addressing["write"]["sharpened"]
-        return logits
+        return np.ascontiguousarray(logits.swapaxes(0, 1))
+
+    def _heads_forward(self, h, M, w_read, w_write) -> tuple:
+        """The heads' part of step ``t``, from ``h_t`` and the state of step ``t − 1``:
+
+            θ^W, θ^R = h_t W_W + b_W,  h_t W_R + b_R        (squashed by ``HeadParameters``)
+            w^W_t = address(M_{t−1}, θ^W, w^W_{t−1}),  M_t = M_{t−1} ⊙ (1 − w^W_t e_tᵀ) + w^W_t a_tᵀ
+            w^R_t = address(M_t, θ^R, w^R_{t−1}),      r_t = Σ_i w^R_t(i) M_t(i)
+
+        Returns ``(M_t, w^R_t, w^W_t, r_t, cache)``; the ``cache`` of the step holds the squashing
+        caches of both heads and the step's own addressing, write and read modules (each keeps
+        what its backward needs), for :meth:`_heads_backward`.
+        """
+        pw, write_cache = self.write_params.squash(self.write_head.forward(h))
+        pr, read_cache = self.read_params.squash(self.read_head.forward(h))
+        step = {"write_params": write_cache, "read_params": read_cache, "address_w": Addressing(),
+                "write": MemoryWrite(), "address_r": Addressing(), "read": MemoryRead()}
+        w_write = step["address_w"].forward(M, *(pw[k] for k in _ADDRESS_ARGS), w_write)
+        M = step["write"].forward(M, w_write, pw["e"], pw["a"])
+        w_read = step["address_r"].forward(M, *(pr[k] for k in _ADDRESS_ARGS), w_read)
+        r = step["read"].forward(M, w_read)
+        return M, w_read, w_write, r, step
 
     # ------------------------------------------------------------------ backward through time
     def backward(self, grad_out):
-        if self._steps is None:
+        if self._cache is None:
             raise RuntimeError(f"{self._who}.backward called before forward: run the forward pass first.")
-        T = len(self._steps)
-        n = len(self._steps[0]["h"])
+        c_in, o_in, steps = self._cache
+        T, n, _ = o_in.shape
         g = as_float_array(grad_out, self._who, self.output.W.data.dtype)
         if g.shape != (n, T, self.n_out):
             raise ShapeError(f"{self._who}.backward: expected grad_out of the output's shape {(n, T, self.n_out)}, "
                              f"received shape {g.shape}.")
         H = self.hidden
-        dM = np.zeros_like(self.memory)        # ∂C/∂M_t
+        d_o = self.output.backward(g.swapaxes(0, 1).reshape(T * n, -1)).reshape(T, n, -1)  # ∂C/∂[h_t ; r_t]
+        delta_c = np.empty((T, n, H), dtype=g.dtype)  # δ^c_t
+        d_theta_r = np.empty((T, n, self.read_params.size), dtype=g.dtype)  # ∂C/∂θ^R_t
+        d_theta_w = np.empty((T, n, self.write_params.size), dtype=g.dtype)  # ∂C/∂θ^W_t
+        dx = np.empty((n, T, self.n_in), dtype=g.dtype)
+        dM = np.zeros((n, self.n_locations, self.width), dtype=g.dtype)  # ∂C/∂M_t
         dw_read = np.zeros((n, self.n_locations), dtype=g.dtype)
         dw_write = np.zeros_like(dw_read)
         dr = np.zeros((n, self.width), dtype=g.dtype)  # ∂C/∂r_t through the next controller input
-        dx = np.empty((n, T, self.n_in), dtype=g.dtype)
+        dense_c = self.controller[0]
         for t in range(T - 1, -1, -1):
-            step = self._steps[t]
-            d_o = _replay(self.output, step["o_in"], g[:, t])
-            dh, dr = d_o[:, :H], dr + d_o[:, H:]
-            dM_read, dw = step["read"].backward(dr)
-            dM += dM_read
-            dM_a, *dpr, dw_read = step["address_r"].backward(dw_read + dw)
-            dM += dM_a
-            dM, dw, de, da = step["write"].backward(dM)
-            dM_a, *dpw, dw_write = step["address_w"].backward(dw_write + dw)
-            dM += dM_a
-            self.read_params.forward(self.read_head.forward(step["h"]))  # replay the shared head layers
-            dh += self.read_head.backward(self.read_params.backward(dict(zip(_ADDRESS_ARGS, dpr))))
-            self.write_params.forward(self.write_head.forward(step["h"]))
-            dh += self.write_head.backward(self.write_params.backward(dict(zip(_ADDRESS_ARGS, dpw), e=de, a=da)))
-            d_in = _replay(self.controller, step["c_in"], dh)
+            dr = dr + d_o[t, :, H:]
+            dM, dw_read, dw_write, d_theta_r[t], d_theta_w[t] = self._heads_backward(steps[t], dM, dw_read,
+                                                                                     dw_write, dr)
+            dh = d_o[t, :, :H] + d_theta_r[t] @ self.read_head.W.data.T + d_theta_w[t] @ self.write_head.W.data.T
+            h = o_in[t, :, :H]
+            delta_c[t] = dh * (1 - h * h)
+            d_in = delta_c[t] @ dense_c.W.data.T
             dx[:, t], dr = d_in[:, :self.n_in], d_in[:, self.n_in:]
+        hidden = o_in[:, :, :H]
+        _add_shared_grads(dense_c, c_in, delta_c)
+        _add_shared_grads(self.read_head, hidden, d_theta_r)
+        _add_shared_grads(self.write_head, hidden, d_theta_w)
         return dx if self.needs_input_grad else None
+
+    def _heads_backward(self, step: dict, dM, dw_read, dw_write, dr) -> tuple:
+        """Backward through :meth:`_heads_forward` from the ``step``'s cache: takes ∂C/∂M_t,
+        ∂C/∂w^R_t, ∂C/∂w^W_t (from step ``t + 1``) and ∂C/∂r_t (through the output and the next
+        controller input); returns ∂C/∂M_{t−1}, ∂C/∂w^R_{t−1}, ∂C/∂w^W_{t−1}, ∂C/∂θ^R_t, ∂C/∂θ^W_t."""
+        dM_read, dw = step["read"].backward(dr)
+        dM_address, *dpr, dw_read = step["address_r"].backward(dw_read + dw)
+        dM, dw, de, da = step["write"].backward(dM + dM_read + dM_address)
+        dM_address, *dpw, dw_write = step["address_w"].backward(dw_write + dw)
+        d_theta_r = self.read_params.squash_backward(dict(zip(_ADDRESS_ARGS, dpr)), step["read_params"])
+        d_theta_w = self.write_params.squash_backward(dict(zip(_ADDRESS_ARGS, dpw), e=de, a=da),
+                                                      step["write_params"])
+        return dM + dM_address, dw_read, dw_write, d_theta_r, d_theta_w
 
     @property
     def _who(self) -> str:
