@@ -131,6 +131,22 @@ def test_contractive_penalty_is_the_jacobian_frobenius_norm():
     assert relative_error(pen.weight_gradient(h), numerical_gradient(lambda: pen.penalty(h), W)) < 1e-6
 
 
+
+def test_contractive_layer_computes_the_slopes_once_per_step(monkeypatch):
+    rng = np.random.default_rng(2)
+    dense = Dense(5, 3, rng=rng, dtype=np.float64)
+    pen = ContractivePenalty(dense, lam=0.7)
+    h, g = rng.uniform(0.05, 0.95, size=(4, 3)), rng.standard_normal((4, 3))
+    want_value, want_grad, want_w_grad = pen.penalty(h), g + pen.gradient(h), pen.weight_gradient(h)
+    calls = []
+    slopes = pen._slopes
+    monkeypatch.setattr(pen, "_slopes", lambda x: calls.append(x) or slopes(x))
+    dense.zero_grad()
+    assert pen(h) is h and pen.value == want_value
+    assert np.array_equal(pen.backward(g), want_grad) and np.array_equal(dense.W.grad, want_w_grad)
+    assert len(calls) == 1  # a = h(1 − h) in forward, reused by backward
+
+
 @pytest.mark.parametrize("options", [dict(sparsity=(0.2, 0.5)), dict(contraction=0.3),
                                      dict(sparsity=(0.2, 0.5), contraction=0.3, tied=True)])
 def test_penalized_autoencoder_gradients(options):

@@ -183,13 +183,21 @@ class ActivityPenalty(Module):
         check_shape(h, self, (None, None), "activations h")
         check_finite(h, self, "activations h")
         self._h = h
-        self.value = self.penalty(h)
+        self.value = self._forward_penalty(h)
         return h
 
     def backward(self, grad_out):
         if self._h is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward: run the forward pass first.")
-        return grad_out + self.gradient(self._h).astype(grad_out.dtype, copy=False)
+        return grad_out + self._backward_gradient().astype(grad_out.dtype, copy=False)
+
+    def _forward_penalty(self, h) -> float:
+        """``Ω(h)`` in the forward pass; a subclass may keep what its backward pass reuses."""
+        return self.penalty(h)
+
+    def _backward_gradient(self) -> np.ndarray:
+        """``∂Ω/∂h`` at the ``h`` of the last forward pass."""
+        return self.gradient(self._h)
 
     def penalty(self, h) -> float:
         raise NotImplementedError
@@ -245,8 +253,11 @@ class ContractivePenalty(ActivityPenalty):
         ∂Ω/∂hᵢⱼ = (λ/n) 2 aᵢⱼ (1 − 2hᵢⱼ) wⱼ        (flows back through σ and the layer)
         ∂Ω/∂Wₖⱼ (direct) = (λ/n) 2 Wₖⱼ Σᵢ aᵢⱼ²     (added to ``W.grad`` in backward)
 
-    Place it right after the :class:`Sigmoid` that follows ``layer``.
+    The forward pass computes ``a`` once and keeps it for the backward pass. Place it right after
+    the :class:`Sigmoid` that follows ``layer``.
     """
+
+    _a = None  # aᵢⱼ = hᵢⱼ(1 − hᵢⱼ) of the last forward pass
 
     def __init__(self, layer: Dense, lam: float = 0.1):
         if not isinstance(layer, Dense):
@@ -255,27 +266,44 @@ class ContractivePenalty(ActivityPenalty):
         # the layer's weight Parameter, not the layer: the encoder already holds the layer itself
         self.W, self.n_code, self.lam = layer.W, layer.n_out, float(lam)
 
-    def _slopes(self, h):
+    def _slopes(self, h) -> np.ndarray:
+        """``aᵢⱼ = hᵢⱼ(1 − hᵢⱼ)``, the sigmoid's derivative at the code ``h`` ``(n, k)``."""
         check_shape(h, self, (None, self.n_code), "code h")
-        return h * (1 - h), np.sum(self.W.data ** 2, axis=0)
+        return h * (1 - h)
+
+    def _squared_norms(self) -> np.ndarray:
+        """``wⱼ = Σₖ Wₖⱼ²``."""
+        return np.sum(self.W.data ** 2, axis=0)
 
     def penalty(self, h) -> float:
-        a, w = self._slopes(h)
-        return float(self.lam / len(h) * np.sum(a ** 2 * w))
+        return self._penalty(self._slopes(h))
 
     def gradient(self, h) -> np.ndarray:
-        a, w = self._slopes(h)
-        return self.lam / len(h) * 2 * a * (1 - 2 * h) * w
+        return self._gradient(h, self._slopes(h))
 
     def weight_gradient(self, h) -> np.ndarray:
         """The direct part ``∂Ω/∂W`` (through ``wⱼ``, at fixed ``h``)."""
-        a, _ = self._slopes(h)
-        return self.lam / len(h) * 2 * self.W.data * np.sum(a ** 2, axis=0)
+        return self._weight_gradient(self._slopes(h))
 
-    def backward(self, grad_out):
-        grad_in = super().backward(grad_out)
-        self.W.grad += self.weight_gradient(self._h).astype(self.W.dtype, copy=False)
-        return grad_in
+    def _penalty(self, a) -> float:
+        """``Ω = (λ/n) Σᵢ Σⱼ aᵢⱼ² wⱼ``."""
+        return float(self.lam / len(a) * np.sum(a ** 2 * self._squared_norms()))
+
+    def _gradient(self, h, a) -> np.ndarray:
+        """``∂Ω/∂hᵢⱼ = (λ/n) 2 aᵢⱼ (1 − 2hᵢⱼ) wⱼ``."""
+        return self.lam / len(h) * 2 * a * (1 - 2 * h) * self._squared_norms()
+
+    def _weight_gradient(self, a) -> np.ndarray:
+        """``∂Ω/∂Wₖⱼ = (λ/n) 2 Wₖⱼ Σᵢ aᵢⱼ²``."""
+        return self.lam / len(a) * 2 * self.W.data * np.sum(a ** 2, axis=0)
+
+    def _forward_penalty(self, h) -> float:
+        self._a = self._slopes(h)
+        return self._penalty(self._a)
+
+    def _backward_gradient(self) -> np.ndarray:
+        self.W.grad += self._weight_gradient(self._a).astype(self.W.dtype, copy=False)
+        return self._gradient(self._h, self._a)
 
     def extra_repr(self) -> str:
         return f"lam={self.lam:g}"
