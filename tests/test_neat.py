@@ -165,6 +165,17 @@ def test_compatibility_distance_on_a_hand_computed_example():
     assert compatibility_distance(a, b, small_genome=20) == pytest.approx(2 + 3 + 0.2)
     assert compatibility_distance(a, b) == compatibility_distance(b, a)
     assert compatibility_distance(a, a) == 0.0
+    assert compatibility_distance({}, {}) == 0.0
+    assert compatibility_distance({}, {3: 1.0, 5: 2.0}) == pytest.approx(2 / 2)  # all excess, N = 2
+
+
+def test_neat_distance_walks_the_sorted_genes_of_both_genomes():
+    a = _genome([(9, 1, 3, 1.0), (1, 0, 3, 0.5), (8, 2, 3, 1.0), (2, 1, 3, -1.0), (5, 2, 3, 0.0), (3, 0, 3, 2.0)])
+    b = _genome([(6, 2, 3, 0.0), (5, 1, 3, 1.0), (1, 0, 3, 1.0), (4, 2, 3, 3.0), (2, 1, 3, -1.0)])
+    assert a.genes() == [(1, 0.5), (2, -1.0), (3, 2.0), (5, 0.0), (8, 1.0), (9, 1.0)]
+    neat = NEAT(2, 1, NEATConfig(population=2, c1=2.0, c2=0.5, c3=1.0, small_genome=0), rng=0)
+    assert neat.distance(a, b) == neat.distance(b, a) == pytest.approx(4 / 6 + 1.5 / 6 + 0.5)
+    assert neat.distance(a, b) == compatibility_distance(a.weights(), b.weights(), c1=2.0, c2=0.5, c3=1.0)
 
 
 def test_allot_offspring_is_proportional_and_exact():

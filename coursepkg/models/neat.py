@@ -169,6 +169,10 @@ class Genome:
         """``{innovation: weight}`` of all connection genes (the input of :func:`compatibility_distance`)."""
         return {i: c.weight for i, c in self.connections.items()}
 
+    def genes(self) -> list[tuple[int, float]]:
+        """``[(innovation, weight), …]`` sorted by innovation number: what the distance δ walks through."""
+        return sorted(self.weights().items())
+
     @property
     def n_hidden(self) -> int:
         """The number of hidden node genes."""
@@ -241,7 +245,7 @@ class FeedForwardNetwork:
         a[:, :len(self.inputs)] = x
         a[:, len(self.inputs):len(self.inputs) + len(self.bias)] = 1.0
         for column, sources, weights, f in self._plan:
-            a[:, column] = f(a[:, sources] @ weights.astype(x.dtype))
+            a[:, column] = f(a[:, sources] @ weights.astype(x.dtype, copy=False))
         return a[:, [self._column[o] for o in self.outputs]]
 
     __call__ = forward
@@ -291,20 +295,34 @@ def compatibility_distance(a: dict[int, float], b: dict[int, float], c1: float =
     """
     for name, value in (("c1", c1), ("c2", c2), ("c3", c3)):
         check_positive(value, "compatibility_distance", name, allow_zero=True)
-    return _distance(a, b, c1, c2, c3, small_genome)
+    return _distance(sorted(a.items()), sorted(b.items()), c1, c2, c3, small_genome)
 
 
-def _distance(a: dict[int, float], b: dict[int, float], c1, c2, c3, small_genome) -> float:
-    """:func:`compatibility_distance` without the argument checks (NEAT calls it thousands of times)."""
-    if not a and not b:
-        return 0.0
-    matching = a.keys() & b.keys()
-    cutoff = min(max(a, default=-1), max(b, default=-1))
-    unmatched = a.keys() ^ b.keys()
-    excess = sum(i > cutoff for i in unmatched)
-    disjoint = len(unmatched) - excess
-    w_bar = sum(abs(a[i] - b[i]) for i in matching) / len(matching) if matching else 0.0
-    n = max(len(a), len(b))
+def _distance(a: list[tuple[int, float]], b: list[tuple[int, float]], c1, c2, c3, small_genome) -> float:
+    """``δ = c₁E/N + c₂D/N + c₃W̄`` of two genomes given as ``(innovation, weight)`` lists sorted by
+    innovation (:meth:`Genome.genes`), in one pass and without the argument checks (NEAT calls it
+    thousands of times).
+
+    The pass walks both lists in step, like a merge: equal numbers are matching genes, an unmatched
+    gene met on the way is disjoint, and once one list is used up the genes left in the other lie
+    beyond its largest number: they are the excess genes.
+    """
+    i = j = matching = 0
+    difference = 0.0  # Σ |w_a − w_b| over the matching genes
+    while i < len(a) and j < len(b):
+        (innovation_a, weight_a), (innovation_b, weight_b) = a[i], b[j]
+        if innovation_a == innovation_b:
+            difference += abs(weight_a - weight_b)
+            matching += 1
+            i, j = i + 1, j + 1
+        elif innovation_a < innovation_b:
+            i += 1
+        else:
+            j += 1
+    excess = len(a) - i + len(b) - j
+    disjoint = i + j - 2 * matching
+    w_bar = difference / matching if matching else 0.0
+    n = max(len(a), len(b), 1)  # 1 for two empty genomes
     n = 1 if n < small_genome else n
     return c1 * excess / n + c2 * disjoint / n + c3 * w_bar
 
@@ -404,10 +422,10 @@ def mutate_weights(genome: Genome, rng, power: float = 2.5, replace_rate: float 
     steps are large next to the steep sigmoid σ(4.9z), so a mutation can turn a saturated node into a different
     logical function, and the limit stops the weights from drifting ever further into saturation.
     """
-    rng = initializers.make_rng(rng)
+    rng, limit = initializers.make_rng(rng), float(limit)
     for gene in genome.connections.values():
-        gene.weight = float(rng.normal() if rng.random() < replace_rate
-                            else np.clip(gene.weight + rng.uniform(-power, power), -limit, limit))
+        gene.weight = (rng.normal() if rng.random() < replace_rate
+                       else min(max(gene.weight + rng.uniform(-power, power), -limit), limit))
 
 
 def add_connection(genome: Genome, tracker: InnovationTracker, rng, tries: int = 20) -> ConnectionGene | None:
@@ -541,21 +559,31 @@ class NEAT:
 
     def distance(self, a: Genome, b: Genome) -> float:
         """The compatibility distance δ of two genomes with the config's coefficients."""
+        return self._genes_distance(a.genes(), b.genes())
+
+    def _genes_distance(self, a: list[tuple[int, float]], b: list[tuple[int, float]]) -> float:
+        """δ of two genomes given by their :meth:`Genome.genes`, with the config's coefficients."""
         c = self.config
-        return _distance(a.weights(), b.weights(), c.c1, c.c2, c.c3, c.small_genome)
+        return _distance(a, b, c.c1, c.c2, c.c3, c.small_genome)
 
     def speciate(self) -> None:
-        """Put every genome of the population into the first species within ``threshold`` (or a new one)."""
+        """Put every genome of the population into the first species within ``threshold`` (or a new one).
+
+        Every genome's sorted genes (:meth:`Genome.genes`) are built once per call, not once per comparison.
+        """
         for s in self.species:
             s.members = []
+        candidates = [(s, s.representative.genes()) for s in self.species]
         for genome in self.population:
-            for s in self.species:
-                if self.distance(genome, s.representative) < self.threshold:
-                    s.members.append(genome)
-                    break
-            else:
-                self.species.append(Species(self._next_species, genome, [genome], last_improved=self.generation))
+            genes = genome.genes()
+            species = next((s for s, representative in candidates
+                            if self._genes_distance(genes, representative) < self.threshold), None)
+            if species is None:
+                species = Species(self._next_species, genome, last_improved=self.generation)
                 self._next_species += 1
+                self.species.append(species)
+                candidates.append((species, genes))
+            species.members.append(genome)
         self.species = [s for s in self.species if s.members]
         c = self.config
         if c.target_species is not None and len(self.species) != c.target_species:
