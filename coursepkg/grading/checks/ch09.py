@@ -23,10 +23,7 @@ def _check_expected_improvement(fn, rng):
     mean = rng.normal(size=m)
     std = rng.uniform(0.05, 1.5, size=m)
     best = float(rng.normal(-0.3, 0.3))
-    mean0, std0 = mean.copy(), std.copy()
     got = expect_shape(call_learner(fn, mean, std, best), (m,), "expected_improvement(mean, std, best)")
-    if not (np.array_equal(mean, mean0) and np.array_equal(std, std0)):
-        fail("expected_improvement changed its arguments in place; compute new arrays instead.")
     got = got.astype(np.float64)
     want = reference_ei(mean, std, best, xi=0.0)
     gain, z = best - mean, (best - mean) / std
@@ -156,8 +153,8 @@ def _check_halving_schedule(fn, rng):
         ratio = f"1/{1 / min_ratio:.0f}" if np.isclose(1 / min_ratio, round(1 / min_ratio)) else f"{min_ratio:g}"
         what = (f"halving_schedule(val_acc, lr0={lr0:g}, patience={patience}, factor={factor:g}, "
                 f"min_ratio={ratio})")
-        given = val_acc.copy()
-        got = call_learner(fn, list(val_acc), lr0, patience=patience, factor=factor, min_ratio=min_ratio)
+        given = list(val_acc)  # the learner's list: call_learner only watches arrays
+        got = call_learner(fn, given, lr0, patience=patience, factor=factor, min_ratio=min_ratio)
         got = np.asarray(got, dtype=np.float64).reshape(-1)
         want = _reference_rates(val_acc, lr0, patience, factor, min_ratio)
         if len(got) == len(want) and np.allclose(got, want, rtol=1e-9):

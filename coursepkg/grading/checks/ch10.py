@@ -53,9 +53,11 @@ def _check_collapse_case(fn, weights, biases):
     copies = [w.copy() for w in weights], [b.copy() for b in biases]
     W, b = expect_parts(_quietly(fn, copies[0], copies[1]), ("W", "b"), what)
     want_W, want_b = _reference_collapse(weights, biases)
-    W = expect_shape(W, want_W.shape, "W").astype(np.float64)
-    if len(weights) > 1 and _close(W, want_W.T):
+    # before the shape check: W of a stack of layers of different sizes is not square
+    if (np.shape(W) == want_W.T.shape and not _close(want_W, want_W.T)
+            and _close(expect_shape(W, want_W.T.shape, "W"), want_W.T)):
         fail("W is transposed: with z = xW + b the layers' matrices multiply left to right, W = W¹W²⋯Wᴸ.")
+    W = expect_shape(W, want_W.shape, "W").astype(np.float64)
     expect_close(W, want_W, what="W", rtol=1e-6)
     b = expect_shape(b, want_b.shape, "b").astype(np.float64)
     if len(weights) > 1:
@@ -71,10 +73,18 @@ def _check_collapse_case(fn, weights, biases):
     expect_close(b, want_b, what="b", rtol=1e-6)
 
 
+def _square_stack(rng, depth):
+    """Layers of one size: the only stacks whose biases can be added (the known mistake)."""
+    size = int(rng.integers(3, 7))
+    return [rng.normal(size=(size, size)) for _ in range(depth)], [rng.normal(size=size) for _ in range(depth)]
+
+
 @exercise("10.1", points=2, title="Collapse a stack of linear layers")
 def _check_collapse_linear(fn, rng):
-    for depth in (1, int(rng.integers(2, 4)), 5):
-        _check_collapse_case(fn, *_linear_stack(rng, depth))
+    stacks = [_linear_stack(rng, depth) for depth in (1, int(rng.integers(2, 4)), 5)]
+    stacks.insert(1, _square_stack(rng, 3))  # before the others, where the sum of the biases cannot be formed
+    for weights, biases in stacks:
+        _check_collapse_case(fn, weights, biases)
 
 
 # --------------------------------------------------------------------------------------------- 10.2
@@ -128,6 +138,10 @@ def _random_grads(rng):
     return [rng.normal(size=s) * float(rng.uniform(0.5, 3)) for s in shapes]
 
 
+def _all_close(arrays, others) -> bool:
+    return all(_close(a, b) for a, b in zip(arrays, others))
+
+
 def _check_clip_case(fn, grads, max_norm):
     what = f"clip_by_global_norm(grads, max_norm={max_norm:.3g})"
     originals = [g.copy() for g in grads]
@@ -148,19 +162,26 @@ def _check_clip_case(fn, grads, max_norm):
     if np.isclose(norm, max(np.linalg.norm(g) for g in grads), rtol=1e-6) and len(grads) > 1:
         fail(f"{what}: `norm` should be the global norm of all arrays together, √(Σ_p Σ_i g²), not one array's norm.")
     expect_close(norm, want_norm, what="norm", rtol=1e-6)
+    clipped = [expect_shape(got, g.shape, f"clipped[{i}]").astype(np.float64) for i, (got, g) in
+               enumerate(zip(clipped, grads))]
+    if want_norm > max_norm:
+        # each mistake is judged on all the arrays: one array alone can match another mistake by chance (an array
+        # below max_norm is left as it is by clipping by its own norm, and by clipping by value)
+        for variant, hint in [
+            (lambda g: g * min(1.0, max_norm / np.linalg.norm(g)),
+             "you clipped each array by its own norm; all arrays must share one factor, max_norm / ‖g‖ with the "
+             "global norm, so the direction of the whole step is kept."),
+            (lambda g: np.clip(g, -max_norm, max_norm),
+             "you clipped every component to [−max_norm, max_norm] (clipping by value); rescale the arrays "
+             "instead: g · max_norm / ‖g‖."),
+            (lambda g: g * want_norm / max_norm,
+             "the factor is upside down: multiply by max_norm / ‖g‖ (which is < 1)."),
+        ]:
+            wrong = [variant(g) for g in grads]
+            if _all_close(clipped, wrong) and not _all_close([p.grad for p in params], wrong):
+                fail(f"{what}: {hint}")
     for i, (got, want, g) in enumerate(zip(clipped, params, grads)):
-        got = expect_shape(got, g.shape, f"clipped[{i}]").astype(np.float64)
-        if want_norm > max_norm:
-            own = np.linalg.norm(g)
-            if own > max_norm and _close(got, g * max_norm / own):
-                fail(f"{what}: you clipped each array by its own norm; all arrays must share one factor, "
-                     "max_norm / ‖g‖ with the global norm, so the direction of the whole step is kept.")
-            if _close(got, np.clip(g, -max_norm, max_norm)):
-                fail(f"{what}: you clipped every component to [−max_norm, max_norm] (clipping by value); "
-                     "rescale the arrays instead: g · max_norm / ‖g‖.")
-            if _close(got, g * want_norm / max_norm):
-                fail(f"{what}: the factor is upside down: multiply by max_norm / ‖g‖ (which is < 1).")
-        elif not _close(got, g):
+        if want_norm <= max_norm and not _close(got, g):
             fail(f"{what}: the global norm {want_norm:.3g} is already below max_norm, so the gradients must be "
                  "returned unchanged.")
         expect_close(got, want.grad, what=f"clipped[{i}]", rtol=1e-6)
@@ -171,5 +192,5 @@ def _check_clip_by_global_norm(fn, rng):
     grads = _random_grads(rng)
     total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
     biggest = max(np.linalg.norm(g) for g in grads)
-    _check_clip_case(fn, grads, float(rng.uniform(0.3, 0.9)) * biggest)  # every array above the limit too
+    _check_clip_case(fn, grads, float(rng.uniform(0.3, 0.9)) * biggest)  # the largest array above the limit too
     _check_clip_case(fn, _random_grads(rng), total * 1e3)  # far below: unchanged

@@ -132,8 +132,9 @@ def _check_max_pool_backward(fn, rng):
                  "it (the others get 0).")
         if _close(got, _pool_reference(-x, delta, size)):
             fail(f"{what}: δ went to each window's minimum; it belongs to the maximum (argmax, not argmin).")
-        windows_swapped = _pool_reference(x.transpose(0, 1, 3, 2), delta.transpose(0, 1, 3, 2), size)
-        if _close(got, windows_swapped.transpose(0, 1, 3, 2)):
+        # δ at the mirror position (column, row) of each window's maximum: each size × size window transposed
+        windows_swapped = want.reshape(n, c, oh, size, ow, size).transpose(0, 1, 2, 5, 4, 3).reshape(x.shape)
+        if _close(got, windows_swapped):
             fail(f"{what}: rows and columns are mixed up when you cut x into windows or put δ back.")
         expect_close(got, want, what=what, inputs={"x": x})
     # ties, as after a ReLU: small integers make many windows hold several equal maxima

@@ -68,9 +68,11 @@ def _check_discriminator_cost(fn, rng):
     expect_close(cost, want_cost, what=f"the cost returned by {what}")
     g_real = expect_shape(g_real, real.shape, f"grad_real returned by {what}")
     g_fake = expect_shape(g_fake, fake.shape, f"grad_fake returned by {what}")
+    real_sign = "grad_real has the wrong sign: ∂(−log σ(s))/∂s = σ(s) − 1, which is negative."
     _known_mistakes(g_real, want_real, [
         (_sigmoid(real) - 1, "grad_real is missing the factor 1/m_real of the mean.", 0.5),
-        (1 - _sigmoid(real), "grad_real has the wrong sign: ∂(−log σ(s))/∂s = σ(s) − 1, which is negative.", 0.5),
+        (1 - _sigmoid(real), real_sign, 0.5),
+        ((1 - _sigmoid(real)) / m_r, real_sign, 0.5),
         (_sigmoid(real) / m_r, "grad_real uses target 0: for a real example the target is 1, so δ = (σ(s) − 1)/m.",
          0.5),
         ((_sigmoid(real) - 1) / (m_r + m_f), "grad_real is divided by m_real + m_fake; each batch's mean has its own "

@@ -82,6 +82,9 @@ def _check_lif_euler_step(fn, rng):
 
 
 # ------------------------------------------------------------------------------------------- 16.2
+_RATE_HINT = "return the interval in ms, not the rate."
+
+
 @exercise("16.2", points=2, title="Interspike interval of a LIF neuron")
 def _check_lif_interspike_interval(fn, rng):
     what = "lif_interspike_interval(current, tau, resistance, v_rest, v_reset, v_threshold, refractory)"
@@ -96,6 +99,9 @@ def _check_lif_interspike_interval(fn, rng):
     neuron = LIFNeuron(refractory=refractory, **p)
     want = neuron.interspike_interval(current)
     silent = ~np.isfinite(want)
+    rate = 1000.0 / want  # 0 where the neuron never fires
+    if _matches(got, rate):
+        fail(_RATE_HINT)
     if np.any(np.isnan(got[silent])):
         fail("at or below the rheobase the neuron never fires: the interval should be np.inf, not NaN (the log of a "
              "negative number). Use np.where(fires, formula, np.inf) and keep the log's argument valid.")
@@ -110,7 +116,7 @@ def _check_lif_interspike_interval(fn, rng):
          "V_∞ = V_rest + R I. (The short form τ_m ln(RI/(RI − (θ − V_rest))) only holds when V_reset = V_rest.)"),
         (refractory - climb, "the ratio inside the logarithm is upside down: the climb time T must be positive."),
         (refractory + climb / p["tau"], "T = τ_m ln(…): multiply the logarithm by the membrane time constant."),
-        (1000.0 / want[~silent], "return the interval in ms, not the rate."),
+        (rate[~silent], _RATE_HINT),
     ])
     expect_close(got, want, what=what, inputs={"current": current})
 
