@@ -11,12 +11,18 @@ from ..registry import exercise
 
 
 def _problem(rng, n=None, d=None):
-    """A random perceptron problem with some rows right and some wrong."""
+    """A random perceptron problem: some rows wrong, one of them decided by the bias alone, and errors
+    that do not cancel (so that a bias ignored, or left unchanged, shows)."""
     n = int(rng.integers(6, 13)) if n is None else n
     d = int(rng.integers(2, 6)) if d is None else d
     X = rng.normal(size=(n, d))
     w, b = rng.normal(size=d), float(rng.normal())
     t = (rng.random(n) < 0.5).astype(float)
+    # row 0 has x·w = −b/2: only the bias decides its output, and that output is wrong
+    X[0] -= (X[0] @ w + b / 2) / (w @ w) * w
+    t[0] = float(b < 0)
+    if t.sum() == np.sum(X @ w + b > 0):  # the errors cancel and b would not move: flip one more target
+        t[1] = 1 - t[1]
     return X, t, w, b
 
 
@@ -35,7 +41,7 @@ def _check_perceptron_update(fn, rng):
     a = (X @ w + b > 0).astype(float)
     if np.allclose(got_w - w, lr * X.T @ (t - (X @ w > 0)), atol=1e-6) and not np.allclose(got_w, want_w):
         fail("Your outputs a ignore the bias: the unit computes a = step(X @ w + b), with b inside the step.")
-    if np.allclose(got_w - w, lr * X.T @ (t - a) / len(X), atol=1e-6):
+    if np.allclose(got_w - w, lr * X.T @ (t - a) / len(X), atol=1e-6) and not np.allclose(got_w, want_w):
         fail("Your change of w is 1/n of the expected one: the perceptron rule *adds* the updates of "
              "the examples (Xᵀ(t − a)), it does not average them.")
     expect_close(got_w - w, want_w - w, what="the change new_w − w", inputs={"w": w})

@@ -187,7 +187,8 @@ def _check_backprop_case(fn, rng, sizes, n):
     got = _quietly(fn, x.copy(), y.copy(), [W.copy() for W in weights], [b.copy() for b in biases])
     got_W, got_b = _gradient_lists(got, depth)
     shapes = [np.shape(g) for g in got_W]
-    if depth > 1 and shapes == [w.shape for w in want_W[::-1]] and shapes != [w.shape for w in want_W]:
+    reversed_shapes = shapes == [w.shape for w in want_W[::-1]] and shapes != [w.shape for w in want_W]
+    if depth > 1 and (reversed_shapes or all(_matches(g, w) for g, w in zip(got_W, want_W[::-1]))):
         fail("your lists are in reverse order: grads_W[l] must be the gradient of weights[l] "
              "(the first layer first), even though backprop computes the last layer first.")
     top = depth - 1

@@ -69,10 +69,7 @@ def _check_binary_cross_entropy(fn, rng):
     a = rng.uniform(0.02, 0.98, size=(n, k))
     y = (rng.random((n, k)) < 0.5).astype(float)
     y[0, 0] = rng.uniform(0.1, 0.9)  # a soft target: the formula must not assume y is 0 or 1
-    a0, y0 = a.copy(), y.copy()
     cost, grad = _cost_and_grad(call_learner(fn, a, y), "binary_cross_entropy(a, y)", (n, k))
-    if not (np.array_equal(a, a0) and np.array_equal(y, y0)):
-        fail("binary_cross_entropy changed its arguments a or y in place; compute new arrays instead.")
     want_cost, want_grad = _reference(BCELoss(), a, y)
     _check_cost(cost, want_cost, "binary_cross_entropy(a, y)", n, k, wrong=[
         (-np.sum(y * np.log(a)) / n, "you kept only the y ln a term; add (1 − y) ln(1 − a), the cost of "
@@ -98,18 +95,18 @@ def _forgot_max(z, want_cost):
             "ln Σⱼ e^{zⱼ} = m + ln Σⱼ e^{zⱼ − m}.")
 
 
+#: call_learner's example when softmax_cross_entropy changes z in place
+_IN_PLACE_Z = "`z -= z.max(...)` changes the caller's z, `z = z - z.max(...)` makes a new array"
+
+
 @exercise("4.2", points=3, title="Softmax cross-entropy from logits")
 def _check_softmax_cross_entropy(fn, rng):
     n, k = int(rng.integers(5, 9)), int(rng.integers(3, 6))
     z = rng.normal(size=(n, k)) * 3
     labels = rng.integers(0, k, size=n)
     labels[: min(k, n)] = np.arange(min(k, n))  # every class occurs
-    z0, l0 = z.copy(), labels.copy()
     what = "softmax_cross_entropy(z, labels)"
-    cost, grad = _cost_and_grad(call_learner(fn, z, labels), what, (n, k))
-    if not (np.array_equal(z, z0) and np.array_equal(labels, l0)):
-        fail("softmax_cross_entropy changed its arguments z or labels in place (e.g. `z -= z.max(...)`); "
-             "compute new arrays instead.")
+    cost, grad = _cost_and_grad(call_learner(fn, z, labels, fix=_IN_PLACE_Z), what, (n, k))
     want_cost, want_grad = _reference(CrossEntropyLoss(), z, labels)
     p = F.softmax(z, axis=1)
     Y = np.eye(k)[labels]
@@ -129,7 +126,9 @@ def _check_softmax_cross_entropy(fn, rng):
     # large logits: rows around ±1000, and true classes far below the row maximum
     big = z * 100 + rng.choice([-1000.0, 1000.0], size=(n, 1))
     big_labels = np.argmin(big, axis=1)  # the least likely class: its probability underflows to 0
-    cost_big, grad_big = _cost_and_grad(call_learner(fn, big, big_labels), what + " for logits around ±1000", (n, k))
+    big[np.arange(n), big_labels] -= 1000.0  # (even in a row whose logits are close together)
+    cost_big, grad_big = _cost_and_grad(call_learner(fn, big, big_labels, fix=_IN_PLACE_Z),
+                                        what + " for logits around ±1000", (n, k))
     want_cost_big, want_grad_big = _reference(CrossEntropyLoss(), big, big_labels)
     if np.isnan(cost_big) or np.isnan(grad_big).any():
         fail("For logits around ±1000 your result contains NaN: np.exp(1000) overflows to inf and inf/inf is NaN. "
@@ -165,11 +164,8 @@ def _check_multiclass_hinge(fn, rng):
     s = _away_from_kinks(rng.normal(size=(n, k)) * 1.5, labels, margin)
     s[0] = 0.0
     s[0, labels[0]] = margin + 3.0  # one example right by more than the margin: it costs nothing
-    s0 = s.copy()
     what = f"multiclass_hinge(s, labels, margin={margin:g})"
     cost, grad = _cost_and_grad(call_learner(fn, s, labels, margin=margin), what, (n, k))
-    if not np.array_equal(s, s0):
-        fail("multiclass_hinge changed its argument s in place; compute new arrays instead.")
     want_cost, want_grad = _reference(MultiMarginLoss(margin=margin), s, labels)
     worst, _ = _reference(MultiMarginLoss(margin=margin, aggregate="max"), s, labels)
     ignoring_margin, _ = _reference(MultiMarginLoss(margin=1.0), s, labels)

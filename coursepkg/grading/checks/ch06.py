@@ -93,6 +93,26 @@ def _check_adam_step(fn, rng):
         _unchanged(args, copies, "adam_step")
         return [expect_shape(a, shape, n).astype(np.float64) for a, n in zip(out, ("new_theta", "new_m", "new_v"))]
 
+    def expect_no_step_mistake(got_theta, theta, m, v, t, eps, want_theta, want_m, want_v):
+        """The known mistakes of the update itself, recognized on the first step as on a later one (on
+        the first, t − 1 divides by 1 − β⁰ = 0: NaN, and the old moments m = v = 0 give no step)."""
+        with np.errstate(all="ignore"):
+            mh, vh = want_m / (1 - b1 ** t), want_v / (1 - b2 ** t)
+            mistakes = (
+                (theta - lr * mh / np.sqrt(vh + eps), "ε belongs outside the root: η m̂ / (√v̂ + ε) (the notes "
+                                                       "write √(v̂ + ε); this exercise follows the paper)."),
+                (theta - lr * (want_m / (1 - b1 ** (t - 1))) / (np.sqrt(want_v / (1 - b2 ** (t - 1))) + eps),
+                 "the bias correction uses the current step t (counted from 1): 1 − β₁ᵗ and 1 − β₂ᵗ."),
+                (theta - lr * (want_m / (1 - b1 ** (t + 1))) / (np.sqrt(want_v / (1 - b2 ** (t + 1))) + eps),
+                 "the bias correction uses the current step t as given (counted from 1), not t + 1."),
+                (theta - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps),
+                 "update m and v with the new gradient first, then use the *new* moments in the step."),
+            )
+        for wrong, hint in mistakes:
+            if (np.allclose(got_theta, wrong, rtol=1e-6, atol=1e-9, equal_nan=True)
+                    and not np.allclose(wrong, want_theta)):
+                fail(f"new_theta at step t = {t}: {hint}")
+
     # the first step from m = v = 0: bias-corrected, every weight moves by ≈ η against its gradient
     theta, g = rng.normal(size=shape), rng.normal(size=shape) * rng.uniform(0.01, 100, size=shape)
     zeros = np.zeros(shape)
@@ -108,12 +128,13 @@ def _check_adam_step(fn, rng):
                  "bias correction)", inputs={"grad": g})
     step = got_theta - theta
     uncorrected = -lr * (1 - b1) * g / (np.sqrt((1 - b2) * g * g) + 1e-8)
-    if np.allclose(step, uncorrected, rtol=1e-3):
+    if np.allclose(step, uncorrected, rtol=1e-3) and not np.allclose(want_theta - theta, uncorrected, rtol=1e-3):
         fail("new_theta: the first step is far too small: m and v start at 0, so divide them by "
              "(1 − β₁ᵗ) and (1 − β₂ᵗ) before the update (bias correction).")
     half_corrected = (lr * (1 - b1), lr / np.sqrt(1 - b2))  # |first step| with only v, or only m, corrected
     if any(np.allclose(np.abs(step), size, rtol=1e-3) for size in half_corrected):
         fail("new_theta: you corrected v but not m (or the other way round): both need their own factor.")
+    expect_no_step_mistake(got_theta, theta, zeros, zeros, 1, 1e-8, want_theta, want_m, want_v)
     expect_close(step, want_theta - theta, what="the step new_theta − theta on the first step (t = 1, "
                  "it should be ≈ −η·sign(g) for every weight)", inputs={"grad": g})
 
@@ -126,19 +147,7 @@ def _check_adam_step(fn, rng):
     want_theta, want_m, want_v = _adam_reference(theta, m, v, g, t, lr, b1, b2, eps)
     expect_close(got_m, want_m, what=f"new_m at step t = {t}", inputs={"m": m, "grad": g})
     expect_close(got_v, want_v, what=f"new_v at step t = {t}", inputs={"v": v, "grad": g})
-    mh, vh = want_m / (1 - b1 ** t), want_v / (1 - b2 ** t)
-    for wrong, hint in (
-        (theta - lr * mh / np.sqrt(vh + eps), "ε belongs outside the root: η m̂ / (√v̂ + ε) (the notes "
-                                               "write √(v̂ + ε); this exercise follows the paper)."),
-        (theta - lr * (want_m / (1 - b1 ** (t - 1))) / (np.sqrt(want_v / (1 - b2 ** (t - 1))) + eps),
-         "the bias correction uses the current step t (counted from 1): 1 − β₁ᵗ and 1 − β₂ᵗ."),
-        (theta - lr * (want_m / (1 - b1 ** (t + 1))) / (np.sqrt(want_v / (1 - b2 ** (t + 1))) + eps),
-         "the bias correction uses the current step t as given (counted from 1), not t + 1."),
-        (theta - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps),
-         "update m and v with the new gradient first, then use the *new* moments in the step."),
-    ):
-        if np.allclose(got_theta, wrong, rtol=1e-6, atol=1e-9) and not np.allclose(wrong, want_theta):
-            fail(f"new_theta at step t = {t}: {hint}")
+    expect_no_step_mistake(got_theta, theta, m, v, t, eps, want_theta, want_m, want_v)
     expect_close(got_theta, want_theta, what=f"new_theta at step t = {t} (with eps = {eps})",
                  inputs={"theta": theta, "grad": g})
 

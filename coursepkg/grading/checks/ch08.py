@@ -166,7 +166,7 @@ def _check_batchnorm_forward(fn, rng):
         ((z - mu_want) / np.sqrt(z.var(axis=0, ddof=1) + eps) * gamma + beta,
          "normalize with the biased variance (1/B) Σ (zᵢ − μ_B)², not the B − 1 version."),
     ):
-        if _matches(zhat, wrong):
+        if _matches(zhat, wrong) and not _matches(zhat_want, wrong):  # a tiny ε can make a mistake ≈ right
             fail(f"zhat: {hint}", partial=0.5)
     row_mu, row_var = z.mean(axis=1, keepdims=True), z.var(axis=1, keepdims=True)
     if _matches(zhat, (z - row_mu) / np.sqrt(row_var + eps) * gamma + beta):
