@@ -25,13 +25,16 @@ from coursepkg.optim import (
     Rosenbrock,
     Rprop,
     Saddle,
+    cost_hessian,
     make_closure,
     newton_step,
     num_threads,
     numerical_hessian,
+    parameters_to_vector,
     set_num_threads,
     squash_weights,
     trajectory,
+    vector_to_parameters,
 )
 from coursepkg.optim.elementwise import MIN_CHUNK
 from coursepkg.train import Trainer
@@ -488,3 +491,27 @@ def test_every_optimizer_trains_the_mnist_mlp(name, mnist_subset):
     trainer = Trainer(model, CrossEntropyLoss(), make(model.parameters()), progress=False)
     trainer.fit(train, epochs=epochs, batch_size=batch_size, rng=0, eval_train=False)
     assert trainer.evaluate(*val)["accuracy"] >= MNIST_ACCURACY
+
+
+def test_cost_hessian_of_linear_regression_and_the_flat_parameter_vector():
+    """MSE of a linear unit, C = 1/(2n) ‖Xw + b − y‖²: H = (1/n) [XᵀX, Xᵀ1; 1ᵀX, n] exactly."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(7, 3)), rng.normal(size=(7, 1))
+    layer = Dense(3, 1, rng=0, dtype=np.float64)
+    params = layer.parameters()
+    theta = parameters_to_vector(params)
+    np.testing.assert_array_equal(theta, np.concatenate([layer.W.data.ravel(), layer.b.data]))
+    closure = make_closure(layer, MSELoss(), X, y)
+    closure()
+    grad = parameters_to_vector(params, "grad").copy()
+    H = cost_hessian(params, closure)
+    Xb = np.hstack([X, np.ones((7, 1))])
+    np.testing.assert_allclose(H, Xb.T @ Xb / 7, atol=1e-8)
+    # the parameters and gradients are left as they were
+    np.testing.assert_array_equal(parameters_to_vector(params), theta)
+    np.testing.assert_allclose(parameters_to_vector(params, "grad"), grad, rtol=1e-12)
+    vector_to_parameters(np.arange(4.0), params)
+    np.testing.assert_array_equal(layer.W.data.ravel(), [0, 1, 2])
+    np.testing.assert_array_equal(layer.b.data, [3])
+    with pytest.raises(ValueError, match="hold 4 numbers, received a vector of 5"):
+        vector_to_parameters(np.zeros(5), params)

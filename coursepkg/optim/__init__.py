@@ -5,7 +5,7 @@ from .annealing import Annealer, AnnealTrace, Boltzmann, Cauchy, CauchyBackprop,
 from .clipping import clip_grad_norm, clip_grad_value, grad_norm
 from .elementwise import ElementwiseOptimizer, num_threads, set_num_threads
 from .functions import Beale, QuadraticBowl, Rosenbrock, Saddle, Surface, trajectory
-from .newton import Newton, newton_step, numerical_hessian
+from .newton import Newton, cost_hessian, newton_step, numerical_hessian, parameters_to_vector, vector_to_parameters
 from .noise import add_gradient_noise, noise_variance
 from .optimizer import Optimizer
 from .rprop import AdaptiveGains, Rprop
@@ -16,7 +16,7 @@ __all__ = [
     "Optimizer", "ElementwiseOptimizer", "set_num_threads", "num_threads", "SGD",
     "Adagrad", "Adadelta", "RMSprop", "Adam",
     "Rprop", "AdaptiveGains",
-    "Newton", "newton_step", "numerical_hessian",
+    "Newton", "cost_hessian", "newton_step", "numerical_hessian", "parameters_to_vector", "vector_to_parameters",
     "Annealer", "Boltzmann", "Cauchy", "CauchyBackprop", "AnnealTrace", "make_closure", "squash_weights",
     "Schedule", "Constant", "InverseTime", "StepDecay", "ExponentialDecay", "PlateauHalving",
     "PlateauDetector",

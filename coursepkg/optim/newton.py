@@ -38,6 +38,45 @@ def numerical_hessian(grad_fn, theta, eps: float = 1e-5) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
+def parameters_to_vector(params, attr: str = "data") -> np.ndarray:
+    """θ = all ``params`` flattened and concatenated in their order, in float64 (``attr="grad"``:
+    the gradient ∇C(θ) laid out the same way)."""
+    return np.concatenate([np.ravel(getattr(p, attr)) for p in params]).astype(np.float64)
+
+
+def vector_to_parameters(theta, params) -> None:
+    """Copy the flat vector ``θ`` back into ``params`` (the inverse of :func:`parameters_to_vector`)."""
+    theta = np.ravel(theta)
+    sizes = [p.size for p in params]
+    if theta.size != sum(sizes):
+        raise ValueError(f"vector_to_parameters: the parameters hold {sum(sizes)} numbers, received a vector of "
+                         f"{theta.size}.")
+    for p, part in zip(params, np.split(theta, np.cumsum(sizes)[:-1])):
+        p.data[...] = part.reshape(p.shape)
+
+
+def cost_hessian(params, closure, eps: float = 1e-5) -> np.ndarray:
+    """The Hessian ``H = ∇²C(θ)`` ``(N, N)`` of the cost over all ``N`` numbers of ``params`` (θ as in
+    :func:`parameters_to_vector`), by :func:`numerical_hessian`: ``2N`` gradients, each from ``closure()``,
+    which must recompute the cost and fill every ``p.grad`` (e.g. ``make_closure(model, loss, X, y)``).
+
+    Use float64 parameters: central differences in float32 lose most digits. The parameters and
+    their gradients are left as they were at θ.
+    """
+    theta = parameters_to_vector(params)
+
+    def gradient_at(point):
+        vector_to_parameters(point, params)
+        for p in params:
+            p.zero_grad()
+        closure()
+        return parameters_to_vector(params, "grad")
+
+    H = numerical_hessian(gradient_at, theta, eps)
+    gradient_at(theta)
+    return H
+
+
 def newton_step(theta, grad, hessian, lr: float = 1.0, damping: float = 0.0) -> np.ndarray:
     """One (damped) Newton step from the flat vector ``theta``:
 
@@ -68,7 +107,7 @@ class Newton(Optimizer):
 
     ``θ`` is all parameters flattened and concatenated. ``hessian(theta) -> (N, N) array`` gives
     the exact Hessian (e.g. ``Rosenbrock().hessian``); without it, ``step(closure)`` estimates it
-    with ``numerical_hessian`` from a ``closure()`` that recomputes the cost and fills every
+    with :func:`cost_hessian` from a ``closure()`` that recomputes the cost and fills every
     ``p.grad`` at the current parameters.
     """
 
@@ -79,25 +118,9 @@ class Newton(Optimizer):
         self.hessian, self.damping, self.eps = hessian, damping, eps
         self.needs_closure = hessian is None
 
-    def _flat(self, attr: str) -> np.ndarray:
-        return np.concatenate([np.ravel(getattr(p, attr)) for p in self.params]).astype(np.float64)
-
-    def _assign(self, theta: np.ndarray) -> None:
-        i = 0
-        for p in self.params:
-            p.data[...] = theta[i:i + p.size].reshape(p.shape)
-            i += p.size
-
-    def _gradient_at(self, theta, closure) -> np.ndarray:
-        self._assign(theta)
-        for p in self.params:
-            p.zero_grad()
-        closure()
-        return self._flat("grad")
-
     def step(self, closure=None) -> None:
         self.t += 1
-        theta, g = self._flat("data"), self._flat("grad")
+        theta, g = parameters_to_vector(self.params), parameters_to_vector(self.params, "grad")
         if self.hessian is not None:
             H = self.hessian(theta)
         elif closure is None:
@@ -106,6 +129,5 @@ class Newton(Optimizer):
                 "recomputes the cost and fills p.grad, to estimate the Hessian numerically."
             )
         else:
-            H = numerical_hessian(lambda th: self._gradient_at(th, closure), theta, self.eps)
-            self._gradient_at(theta, closure)  # leave the gradients of the current point in place
-        self._assign(newton_step(theta, g, H, self.lr, self.damping))
+            H = cost_hessian(self.params, closure, self.eps)
+        vector_to_parameters(newton_step(theta, g, H, self.lr, self.damping), self.params)
