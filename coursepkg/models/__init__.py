@@ -12,6 +12,7 @@ from .autoencoder import (
     pretrain_stack,
 )
 from .gan import GAN, ConditionalGAN, discriminator_loss, generator_loss, optimal_discriminator
+from .hopfield import HopfieldNetwork, flip, overlap, random_patterns
 from .neat import (
     CPPN_ACTIVATIONS,
     NEAT,
@@ -100,7 +101,8 @@ __all__ = [
     "Seq2Seq",
     # chapter 13
     "Autoencoder", "TiedDense", "Corruption", "corrupt", "SparsityPenalty", "ContractivePenalty", "dense_autoencoder",
-    "pretrain_stack", "ActivityPenalty", "RBM", "DBN", "train_rbm", "all_binary_states", "SparseCoding", "sparse_code",
+    "pretrain_stack", "ActivityPenalty", "HopfieldNetwork", "flip", "overlap", "random_patterns", "RBM", "DBN",
+    "train_rbm", "all_binary_states", "SparseCoding", "sparse_code",
     "ista_step", "soft_threshold", "lipschitz_constant", "normalize_columns", "sparse_coding_objective",
     # chapter 14
     "GAN", "ConditionalGAN", "discriminator_loss", "generator_loss", "optimal_discriminator",
