@@ -385,3 +385,30 @@ def test_first_layer_skips_the_input_gradient_only_while_fit_trains():
         model(X)
         assert model.backward(np.ones((20, 2), dtype=np.float32)).shape == (20, 3)
     assert entry.needs_input_grad is False
+
+
+def test_input_gradient_skipped_covers_the_layers_before_the_first_that_learns():
+    from coursepkg.nn import Dropout, ReLU
+    from coursepkg.nn.module import input_gradient_skipped, leading_layers
+
+    model = Sequential(Sequential(Dropout(0.2, rng=0), Dense(4, 3, rng=0)), ReLU(), Dense(3, 2, rng=1))
+    assert leading_layers(model) == [model[0][0], model[0][1]]
+    relu, dropout = ReLU(), Dropout(0.5)
+    assert leading_layers(Sequential(relu, dropout)) == [relu, dropout]  # nothing learns: all of them
+    x, g = np.random.default_rng(0).random((5, 4)), np.ones((5, 2), dtype=np.float32)
+
+    def grads(skip):
+        model[0][0].rng = np.random.default_rng(1)  # the same dropout mask in both runs
+        model.zero_grad()
+        model.forward(x)
+        if skip:
+            with input_gradient_skipped(model):
+                assert not model[0][0].needs_input_grad and not model[0][1].needs_input_grad
+                assert model.backward(g) is None
+        else:
+            assert model.backward(g).shape == x.shape
+        return [p.grad.copy() for p in model.parameters()]
+
+    for full, skipped in zip(grads(False), grads(True)):
+        np.testing.assert_array_equal(full, skipped)
+    assert model[0][1].needs_input_grad  # restored after the block

@@ -131,8 +131,8 @@ class Module:
     #: norm's running statistics); saved by ``state_dict`` beside the parameters
     buffers: tuple = ()
     #: when False, ``backward`` may skip computing ∂C/∂input and return ``None``. The training
-    #: loop clears it on a model's first layer while it trains, since the data needs no gradient
-    #: (for a dense first layer that saves a third of its backward work); see ``first_layer``.
+    #: loop clears it on a model's first layers while it trains, since the data needs no gradient
+    #: (for a dense first layer that saves a third of its backward work); see ``leading_layers``.
     needs_input_grad: bool = True
 
     def forward(self, *inputs):
@@ -281,6 +281,27 @@ def first_layer(model: Module) -> Module:
     return model
 
 
+def _leaves(model: Module) -> Iterator[Module]:
+    """The modules of nested ``Sequential`` models in the order the data meets them."""
+    if isinstance(model, Sequential):
+        for layer in model:
+            yield from _leaves(layer)
+    else:
+        yield model
+
+
+def leading_layers(model: Module) -> list[Module]:
+    """The layers from the data up to and including the first one with parameters (all of them if
+    none has any). None of them needs ∂C/∂input: nothing that learns lies before them. For
+    ``Sequential(Dropout(0.2), Dense(784, 100), …)`` that is the dropout and the dense layer."""
+    layers = []
+    for layer in _leaves(model):
+        layers.append(layer)
+        if layer.parameters():
+            break
+    return layers
+
+
 class _InputGradientFlags:
     """Context manager: ``needs_input_grad = value`` on ``modules`` inside the ``with`` block; the
     previous settings (set on the instance, or the class default) come back after."""
@@ -310,9 +331,9 @@ def input_gradients_needed(model: Module) -> _InputGradientFlags:
 
 
 def input_gradient_skipped(model: Module) -> _InputGradientFlags:
-    """Context manager: the module that receives the data (:func:`first_layer`) skips ∂C/∂input
-    inside the ``with`` block, as nothing upstream needs it (``fit`` trains inside one)."""
-    return _InputGradientFlags([first_layer(model)], False)
+    """Context manager: the :func:`leading_layers` of ``model`` skip ∂C/∂input inside the ``with``
+    block, as nothing upstream needs it (``fit`` trains inside one)."""
+    return _InputGradientFlags(leading_layers(model), False)
 
 
 class Sequential(Module):
@@ -339,6 +360,8 @@ class Sequential(Module):
 
     def backward(self, grad_out):
         for layer in reversed(self.layers):
+            if grad_out is None:  # a layer skipped ∂C/∂input (needs_input_grad): nothing before it learns
+                return None
             grad_out = layer.backward(grad_out)
         return grad_out
 
