@@ -79,3 +79,11 @@ def test_bad_input_names_the_problem():
         HopfieldNetwork(0)
     with pytest.raises(ValueError, match="fraction"):
         flip(np.ones((1, 4)), 1.5)
+
+
+def test_a_net_input_of_zero_up_to_rounding_is_a_tie():
+    net = HopfieldNetwork(2)
+    net.W = np.array([[0.0, 1e-17], [1e-17, 0.0]])  # h = ±1e-17: zero but for rounding
+    s = np.array([[1.0, -1.0]])
+    np.testing.assert_array_equal(net.update(s, rng=0), s)
+    np.testing.assert_array_equal(net.update(s, synchronous=True), s)

@@ -5,9 +5,9 @@
 
     E(s) = −½ sᵀ W s − bᵀ s
 
-Unit ``i`` looks at its net input ``hᵢ = Σⱼ Wᵢⱼ sⱼ + bᵢ`` and takes its sign (a tie ``hᵢ = 0``
-keeps the current state). Updated one unit at a time (**asynchronously**), a flip ``Δsᵢ`` changes
-the energy by
+Unit ``i`` looks at its net input ``hᵢ = Σⱼ Wᵢⱼ sⱼ + bᵢ`` and takes its sign (a tie ``hᵢ = 0``, up
+to rounding: :data:`TIE`, keeps the current state). Updated one unit at a time (**asynchronously**),
+a flip ``Δsᵢ`` changes the energy by
 
     ΔE = −Δsᵢ hᵢ ≤ 0,
 
@@ -49,6 +49,16 @@ def _spins(states, who: str, n_units: int) -> np.ndarray:
         raise ValueError(f"{who}: Hopfield units take the states −1 and +1, received values such as "
                          f"{s[np.abs(s) != 1][:3]}.{hint}")
     return s
+
+
+#: net inputs this close to 0 count as a tie: Hebbian weights are multiples of 1/N, so a net input
+#: that is exactly 0 in exact arithmetic may come out as ±1e-16, on a side that depends on rounding
+TIE = 1e-9
+
+
+def _sign_or_keep(h: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``sign(h)``, keeping the current state ``s`` where ``h`` is a tie (``|h| ≤ TIE``)."""
+    return np.where(h > TIE, 1.0, np.where(h < -TIE, -1.0, s))
 
 
 class HopfieldNetwork:
@@ -94,12 +104,10 @@ class HopfieldNetwork:
         rng = initializers.make_rng(rng)
         for _ in range(check_positive_int(sweeps, "HopfieldNetwork.update", "sweeps")):
             if synchronous:
-                h = s @ self.W + self.b
-                s = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s))
+                s = _sign_or_keep(s @ self.W + self.b, s)
                 continue
             for i in rng.permutation(self.n_units):
-                h = s @ self.W[:, i] + self.b[i]
-                s[:, i] = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s[:, i]))
+                s[:, i] = _sign_or_keep(s @ self.W[:, i] + self.b[i], s[:, i])
         return s
 
     def recall(self, states, max_sweeps: int = 100, rng=None) -> tuple[np.ndarray, int]:
