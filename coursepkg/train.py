@@ -184,12 +184,14 @@ class Trainer:
         return logs
 
     def fit(self, train, val=None, epochs: int = 10, batch_size: int = 32, rng=None,
-            eval_train: bool = True) -> History:
-        """Run ``epochs`` passes of shuffled mini-batch training over ``train = (X, y)``.
+            eval_train: bool = True, shuffle: bool = True) -> History:
+        """Run ``epochs`` passes of mini-batch training over ``train = (X, y)``.
 
         ``val = (X_val, y_val)`` is evaluated after every epoch. With ``eval_train=False`` the
         training ``loss`` reported is the mean of the mini-batch costs during the epoch (cheaper
         than a second pass over the training set, but measured while the weights moved).
+        The examples are reshuffled every epoch; ``shuffle=False`` keeps the order of ``X``, e.g.
+        to see what a network learns from an ordered data set (chapter 9).
         """
         X, y = train
         if epochs < 0 or int(epochs) != epochs:
@@ -206,7 +208,7 @@ class Trainer:
                 self.model.train()
                 self._call("on_epoch_begin")
                 total = 0.0
-                for Xb, yb in minibatches(X, y, batch_size, shuffle=True, rng=rng):
+                for Xb, yb in minibatches(X, y, batch_size, shuffle=shuffle, rng=rng):
                     total += self.train_batch(Xb, yb) * len(Xb)
                     bar.update(1)
                 logs = self.evaluate(X, y) if eval_train else {"loss": total / len(X)}
@@ -228,7 +230,7 @@ class Trainer:
 
 def fit(model, loss, optimizer, train, val=None, epochs: int = 10, batch_size: int = 32,
         callbacks=(), metrics="auto", rng=None, progress: bool = True,
-        eval_train: bool = True) -> History:
+        eval_train: bool = True, shuffle: bool = True) -> History:
     """Train ``model`` with mini-batch gradient descent and return its ``History``.
 
     >>> history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1),
@@ -239,4 +241,4 @@ def fit(model, loss, optimizer, train, val=None, epochs: int = 10, batch_size: i
     trainer = Trainer(model, loss, optimizer, callbacks=callbacks, metrics=metrics,
                       progress=progress)
     return trainer.fit(train, val, epochs=epochs, batch_size=batch_size, rng=rng,
-                       eval_train=eval_train)
+                       eval_train=eval_train, shuffle=shuffle)

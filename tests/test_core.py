@@ -214,6 +214,21 @@ def test_fit_is_reproducible_with_a_seed():
     assert runs[0] == runs[1]
 
 
+def test_fit_without_shuffling_visits_the_examples_in_order():
+    X, y = _linear_problem(n=30)
+    seen = []
+    model = Dense(4, 2, rng=0)
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.05), progress=False)
+    original = trainer.train_batch
+    trainer.train_batch = lambda Xb, yb: seen.append(Xb[:, 0].copy()) or original(Xb, yb)
+    trainer.fit((X, y), epochs=2, batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(np.concatenate(seen), np.tile(X[:, 0], 2))
+    seen.clear()
+    trainer.fit((X, y), epochs=1, batch_size=8, rng=0)  # the default reshuffles
+    assert not np.array_equal(np.concatenate(seen), X[:, 0])
+    assert np.array_equal(np.sort(np.concatenate(seen)), np.sort(X[:, 0]))
+
+
 def test_fit_reports_accuracy_for_labels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2)).astype(np.float32)
