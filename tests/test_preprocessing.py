@@ -59,6 +59,8 @@ def test_pca_keeps_the_largest_components():
 def test_bad_input_names_the_problem():
     with pytest.raises(RuntimeError, match="fit"):
         Standardizer().transform(np.ones((2, 2)))
+    with pytest.raises(RuntimeError, match="fit"):
+        PCA().inverse_transform(np.ones((2, 2)))
     s = Standardizer().fit(np.random.default_rng(0).random((5, 3)))
     with pytest.raises(ShapeError, match="fitted on 3 features"):
         s.transform(np.ones((2, 4)))

@@ -32,12 +32,15 @@ class _Fitted:
         if X.ndim != 2:
             raise ShapeError(f"{who}: expected inputs of shape (n, features), received shape {X.shape}.")
         if not fitting:
-            if self.mean is None:
-                raise RuntimeError(f"{who}: call fit(X_train) before transform.")
+            self._require_fit()
             if X.shape[1] != len(self.mean):
                 raise ShapeError(f"{who}: fitted on {len(self.mean)} features, received inputs of shape {X.shape}.")
         check_finite(X, who, "inputs")
         return X
+
+    def _require_fit(self) -> None:
+        if self.mean is None:
+            raise RuntimeError(f"{type(self).__name__}: call fit(X_train) first, then transform.")
 
     def _fit_mean(self, X) -> np.ndarray:
         """The training inputs as float64, with ``μ`` stored; returns the centered inputs ``X − μ``."""
@@ -73,6 +76,7 @@ class Standardizer(_Fitted):
 
     def inverse_transform(self, Z) -> np.ndarray:
         """The inputs ``x = z σ + μ`` that ``transform`` maps to ``Z``."""
+        self._require_fit()
         Z = as_float_array(Z, "Standardizer")
         return (Z * self.scale + self.mean).astype(Z.dtype, copy=False)
 
@@ -116,6 +120,7 @@ class PCA(_Fitted):
 
     def inverse_transform(self, Z) -> np.ndarray:
         """``x ≈ z Uᵀ + μ`` (``z Λ^{½} Uᵀ + μ`` when whitened): exact when all components are kept."""
+        self._require_fit()
         Z = as_float_array(Z, "PCA")
         scale = np.sqrt(self.variances + self.eps) if self.whiten else 1.0
         return ((Z * scale) @ self.components.T + self.mean).astype(Z.dtype, copy=False)
