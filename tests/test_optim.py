@@ -123,14 +123,18 @@ def rprop_hand(step0, eta_minus=0.5, eta_plus=1.2, lo=1e-6, hi=50.0):
     return update
 
 
-def gains_hand(lr, inc=0.05, dec=0.95, lo=0.1, hi=10.0):
+def gains_hand(lr, inc=0.05, dec=0.95, lo=0.1, hi=10.0, mu=0.0):
     def update(i, th, g, t, s):
-        gain, prev = s.get("gain", 1.0), s.get("prev", 0.0)
-        if g * prev > 0:
+        gain, prev, v = s.get("gain", 1.0), s.get("prev", 0.0), s.get("v", 0.0)
+        agreement = -g * v if mu else g * prev
+        if agreement > 0:
             gain += inc
-        elif g * prev < 0:
+        elif agreement < 0:
             gain *= dec
         s["gain"], s["prev"] = min(max(gain, lo), hi), g
+        if mu:
+            s["v"] = mu * v - lr * s["gain"] * g
+            return th + s["v"]
         return th - lr * s["gain"] * g
     return update
 
@@ -151,6 +155,7 @@ CASES = {
     "gains": (lambda ps: AdaptiveGains(ps, lr=0.1), gains_hand(0.1)),
     "gains_bounds": (lambda ps: AdaptiveGains(ps, lr=0.1, gain_range=(0.97, 1.02)),
                      gains_hand(0.1, lo=0.97, hi=1.02)),
+    "gains_momentum": (lambda ps: AdaptiveGains(ps, lr=0.1, momentum=0.8), gains_hand(0.1, mu=0.8)),
 }
 
 
@@ -242,6 +247,7 @@ def test_non_contiguous_parameters_are_refused():
     lambda p: Rprop(p, etas=(1.2, 0.5)),
     lambda p: Rprop(p, step_range=(1.0, 0.1)),
     lambda p: AdaptiveGains(p, 0.1, decay=1.5),
+    lambda p: AdaptiveGains(p, 0.1, momentum=1.0),
 ])
 def test_bad_hyper_parameters_are_refused(bad):
     with pytest.raises(ValueError):

@@ -91,18 +91,28 @@ class AdaptiveGains(ElementwiseOptimizer):
     which has no previous gradient, or for a weight with no gradient — the gain is left as it
     is (the notes' "otherwise" would shrink every gain on step one for no reason). Like Rprop it
     needs full-batch (or very large mini-batch) gradients.
+
+    With ``momentum = μ > 0`` the gains combine with a velocity (Jacobs, 1988). A gain then grows
+    when the weight keeps moving the way its gradient points and shrinks when they disagree:
+
+        gain ← gain + 0.05    if −g·v > 0,      gain ← gain × 0.95    if −g·v < 0
+        v    ← μ v − η · gain · g,              θ ← θ + v
     """
 
     def __init__(self, params, lr: float, increase: float = 0.05, decay: float = 0.95,
-                 gain_range: tuple[float, float] = (0.1, 10.0)):
+                 gain_range: tuple[float, float] = (0.1, 10.0), momentum: float = 0.0):
         super().__init__(params, lr)
         check_positive(increase, "AdaptiveGains", "increase")
         if not 0 < decay < 1:
             raise ValueError(f"AdaptiveGains: decay must lie in (0, 1), received {decay!r}.")
-        self.increase, self.decay = increase, decay
+        if not 0 <= momentum < 1:
+            raise ValueError(f"AdaptiveGains: momentum must lie in [0, 1), received {momentum!r}.")
+        self.increase, self.decay, self.momentum = increase, decay, momentum
         self.gain_range = _check_range(gain_range, "AdaptiveGains", "gain_range")
 
-    state_names = ("gain", "prev_grad", "mask")
+    @property
+    def state_names(self):
+        return ("gain", "velocity", "mask") if self.momentum else ("gain", "prev_grad", "mask")
 
     def init_state(self, name, p):
         if name == "gain":
@@ -110,15 +120,24 @@ class AdaptiveGains(ElementwiseOptimizer):
         return super().init_state(name, p)
 
     def kernel(self, theta, g, s):
-        gain, mask = s["gain"], s["mask"]
-        agreement = _sign_agreement(g, s)
+        gain, mask, buf = s["gain"], s["mask"], s["buffer"]
+        if self.momentum:
+            agreement = np.multiply(g, s["velocity"], out=buf)
+            np.negative(agreement, out=agreement)  # −g·v > 0: moving the way the gradient says
+        else:
+            agreement = _sign_agreement(g, s)
         np.greater(agreement, 0, out=mask)
         np.add(gain, self.increase, out=gain, where=mask)
         np.less(agreement, 0, out=mask)
         np.multiply(gain, self.decay, out=gain, where=mask)
         np.clip(gain, *self.gain_range, out=gain)
-        buf = s["buffer"]
         np.multiply(gain, g, out=buf)
-        buf *= -self.lr
-        theta += buf
-        np.copyto(s["prev_grad"], g)
+        buf *= -self.lr                              # −η · gain · g
+        if self.momentum:
+            v = s["velocity"]
+            v *= self.momentum
+            v += buf
+            theta += v
+        else:
+            theta += buf
+            np.copyto(s["prev_grad"], g)
