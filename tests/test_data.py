@@ -26,6 +26,7 @@ from coursepkg.data import (
     download,
     fetch,
     fetch_many,
+    k_fold_splits,
     load_fashion_mnist,
     load_mnist,
     load_tiny_shakespeare,
@@ -438,3 +439,48 @@ def test_regression_1d():
     np.testing.assert_array_equal(regression_1d(50, rng=3)[1], regression_1d(50, rng=3)[1])
     with pytest.raises(ValueError, match="sine"):
         regression_1d(10, fn="tangent")
+
+
+# --------------------------------------------------------------------------- k-fold cross-validation
+
+
+@pytest.mark.parametrize("n, k", [(10, 5), (23, 5), (7, 7), (101, 3), (2, 2)])
+def test_k_fold_splits_partition(n, k):
+    pairs = list(k_fold_splits(n, k, rng=0))
+    assert len(pairs) == k
+    vals = [va for _, va in pairs]
+    # every index is in exactly one validation fold
+    np.testing.assert_array_equal(np.sort(np.concatenate(vals)), np.arange(n))
+    sizes = [len(va) for va in vals]
+    assert max(sizes) - min(sizes) <= 1 and sum(sizes) == n
+    for tr, va in pairs:
+        assert tr.dtype.kind == va.dtype.kind == "i"
+        assert len(np.intersect1d(tr, va)) == 0  # never validated on its own training data
+        np.testing.assert_array_equal(np.sort(np.concatenate([tr, va])), np.arange(n))
+        assert len(np.unique(tr)) == len(tr) == n - len(va)
+
+
+def test_k_fold_splits_is_random_and_reproducible():
+    a = [va for _, va in k_fold_splits(50, 5, rng=1)]
+    b = [va for _, va in k_fold_splits(50, 5, rng=1)]
+    c = [va for _, va in k_fold_splits(50, 5, rng=2)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c))
+    assert not all((np.diff(va) > 0).all() for va in a)  # folds are drawn at random, not consecutive blocks
+    gen = np.random.default_rng(5)
+    assert len(list(k_fold_splits(np.int64(12), np.int32(4), rng=gen))) == 4  # NumPy integers and a Generator
+
+
+@pytest.mark.parametrize("n, k, error, match", [
+    (10, 1, ValueError, r"k_fold_splits: need k ≥ 2.*received k = 1"),
+    (10, 0, ValueError, r"k ≥ 2"),
+    (3, 5, ValueError, r"k_fold_splits: need k ≤ n.*k = 5 for n = 3"),
+    (0, 2, ValueError, r"k = 2 for n = 0"),
+    (10, 2.5, TypeError, r"k_fold_splits: k must be an integer, received 2.5"),
+    (10.0, 2, TypeError, r"k_fold_splits: n must be an integer, received 10.0"),
+    (10, True, TypeError, r"k must be an integer"),
+])
+def test_k_fold_splits_errors(n, k, error, match):
+    with pytest.raises(error, match=match):
+        k_fold_splits(n, k)  # raised at the call, before iterating

@@ -1,4 +1,4 @@
-"""Mini-batch iteration, one-hot encoding and train/validation/test splitting."""
+"""Mini-batch iteration, one-hot encoding, train/validation/test splitting and k-fold cross-validation."""
 
 from __future__ import annotations
 
@@ -62,3 +62,29 @@ def train_val_test_split(X, y, val: float = 0.1, test: float = 0.1, rng=None):
     n_test, n_val = int(round(test * n)), int(round(val * n))
     te, va, tr = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
     return (X[tr], y[tr]), (X[va], y[va]), (X[te], y[te])
+
+
+def k_fold_splits(n: int, k: int = 5, rng=None):
+    """Yield ``k`` pairs ``(train_idx, val_idx)`` of index arrays for k-fold cross-validation.
+
+    A random permutation of ``range(n)`` is cut into ``k`` folds ``F_1, …, F_k`` whose sizes differ by at
+    most one (⌊n/k⌋ or ⌈n/k⌉). Pair ``j`` validates on ``F_j`` and trains on all the other folds, so every
+    index is a validation example exactly once and never in its own training set. With ``s_j`` the
+    validation score of the model trained on pair ``j``, the cross-validation estimate is the mean
+    ``s̄ = (1/k) Σ_j s_j``; the spread of the ``s_j`` (their standard deviation) shows how much a single
+    hold-out split could have been off. It costs ``k`` trainings instead of one.
+
+    Use as ``for tr, va in k_fold_splits(len(X), 5, rng=0): fit(..., (X[tr], y[tr]), val=(X[va], y[va]))``.
+    The arguments are checked at the call, before the first pair is drawn.
+    """
+    for name, value in (("n", n), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"k_fold_splits: {name} must be an integer, received {value!r} "
+                            f"({type(value).__name__}).")
+    if k < 2:
+        raise ValueError(f"k_fold_splits: need k ≥ 2 folds (one to validate, the rest to train), received k = {k}.")
+    if k > n:
+        raise ValueError(f"k_fold_splits: need k ≤ n so that every fold holds an example, received k = {k} "
+                         f"for n = {n}. Use fewer folds.")
+    folds = np.array_split(make_rng(rng).permutation(int(n)), int(k))
+    return ((np.concatenate(folds[:j] + folds[j + 1:]), folds[j]) for j in range(len(folds)))
