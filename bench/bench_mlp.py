@@ -24,11 +24,12 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from timing import best_of, compare, describe_blas, import_torch
+from timing import MIN_BLOCK, compare, describe_blas, import_torch
 
 from coursepkg.nn import CrossEntropyLoss, Dense, ReLU, Sequential
 from coursepkg.nn.module import first_layer
 from coursepkg.optim import SGD
+from coursepkg.timing import best_time
 from coursepkg.train import Trainer
 
 EPOCH = 50_000
@@ -108,7 +109,7 @@ def per_example_epoch(sizes, X, y, batch):
                 model.backward(loss.backward() / batch)
             opt.step()
 
-    return best_of(run, repeats=1)
+    return best_time(run, repeats=1, min_block=MIN_BLOCK)
 
 
 def torch_epoch(sizes, X, y, batch):

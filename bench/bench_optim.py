@@ -16,11 +16,12 @@ import argparse
 import time
 
 import numpy as np
-from timing import PAUSE, best_of, describe_blas, import_torch
+from timing import MIN_BLOCK, PAUSE, describe_blas, import_torch
 
 from coursepkg.nn import Parameter
 from coursepkg.optim import SGD, Adadelta, Adagrad, Adam, AdaptiveGains, RMSprop, Rprop
 from coursepkg.optim.elementwise import num_threads, set_num_threads
+from coursepkg.timing import best_time
 
 SHAPES = [(784, 1024), (1024,), (1024, 192), (192,), (192, 10), (10,)]
 
@@ -56,7 +57,7 @@ def time_coursepkg(make, repeats: int) -> float:
     params = [Parameter(d) for d in data]
     for p, g in zip(params, grads):
         p.grad[...] = g
-    return best_of(make(params).step, repeats)
+    return best_time(make(params).step, repeats, MIN_BLOCK)
 
 
 def time_torch(torch, make, repeats: int) -> float:
@@ -66,7 +67,7 @@ def time_torch(torch, make, repeats: int) -> float:
         p.grad = torch.from_numpy(g)
     opt = make(torch, params)
     with torch.no_grad():
-        return best_of(opt.step, repeats)
+        return best_time(opt.step, repeats, MIN_BLOCK)
 
 
 def main(argv=None):

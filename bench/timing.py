@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import time
 
+from coursepkg.timing import block_time
+
 PAUSE = 0.25  # seconds between blocks of different libraries
+MIN_BLOCK = 0.15  # seconds: the shortest block of calls of one library
 
 
-def block_time(fn, min_block: float = 0.15) -> float:
-    """Mean time per call of ``fn`` over one block of calls lasting at least ``min_block`` s."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_block:
-            return elapsed / calls
-
-
-def best_of(fn, repeats: int = 3, min_block: float = 0.15) -> float:
-    """Smallest mean time per call of ``fn`` over ``repeats`` blocks."""
-    return min(block_time(fn, min_block) for _ in range(repeats))
-
-
-def compare(steps: dict, rounds: int = 3, min_block: float = 0.15) -> dict:
+def compare(steps: dict, rounds: int = 3, min_block: float = MIN_BLOCK) -> dict:
     """Best block time of each ``{name: fn}`` over ``rounds`` rounds in which the libraries take
     turns (one block each, a pause in between); every ``fn`` is called once first to warm up."""
     for fn in steps.values():
