@@ -1,5 +1,5 @@
 """Callbacks that plug the optimisation tools into ``fit``: early stopping, learning-rate
-schedules, gradient clipping and gradient noise.
+schedules, gradient clipping, gradient noise and keeping the samples of a sampler (SGLD).
 
     history = fit(model, loss, opt, train, val=val, epochs=100, callbacks=[
         EarlyStopping("val_accuracy", patience=10, restore_best_weights=True),
@@ -13,8 +13,12 @@ The mathematics lives in ``coursepkg.optim`` (schedules, ``clip_grad_norm``,
 
 from __future__ import annotations
 
+import numpy as np
+
+from .errors import check_positive_int
 from .init import make_rng
 from .optim.clipping import clip_grad_norm, clip_grad_value
+from .optim.newton import parameters_to_vector
 from .optim.noise import add_gradient_noise
 from .optim.schedules import PlateauDetector, PlateauHalving
 from .train import Callback
@@ -165,3 +169,39 @@ class GradientNoise(Callback):
 
     def after_backward(self, trainer):
         add_gradient_noise(trainer.params, trainer.optimizer.t, self.eta, self.gamma, self.rng)
+
+
+class PosteriorSamples(Callback):
+    """A ``fit`` callback that keeps θ⁽ᵏ⁾ after every ``thin``-th step, once ``burn_in`` steps are done.
+
+    The first steps of a sampler still carry the memory of where it started (the burn-in);
+    consecutive samples are strongly correlated, so keeping every ``thin``-th one loses little.
+    ``samples`` is an array ``(number kept, number of parameters)`` of flat parameter vectors
+    (the layout of ``parameters_to_vector``), in float64.
+    """
+
+    def __init__(self, burn_in: int = 0, thin: int = 1):
+        if int(burn_in) != burn_in or burn_in < 0:
+            raise ValueError(f"PosteriorSamples: burn_in must be a non-negative integer, received {burn_in!r}.")
+        self.burn_in = int(burn_in)
+        self.thin = check_positive_int(thin, "PosteriorSamples", "thin")
+        self.steps = 0
+        self._kept: list[np.ndarray] = []
+
+    def after_step(self, trainer) -> None:
+        self.steps += 1
+        if self.steps > self.burn_in and (self.steps - self.burn_in) % self.thin == 0:
+            self._kept.append(parameters_to_vector(trainer.params))
+
+    @property
+    def samples(self) -> np.ndarray:
+        if not self._kept:
+            raise ValueError(f"PosteriorSamples: no sample kept yet ({self.steps} steps taken, burn_in="
+                             f"{self.burn_in}). Train for more than burn_in + thin steps.")
+        return np.stack(self._kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __repr__(self) -> str:
+        return f"PosteriorSamples(burn_in={self.burn_in}, thin={self.thin}, {len(self)} kept)"

@@ -5,6 +5,7 @@ from .annealing import Annealer, AnnealTrace, Boltzmann, Cauchy, CauchyBackprop,
 from .clipping import clip_grad_norm, clip_grad_value, grad_norm
 from .elementwise import ElementwiseOptimizer, num_threads, set_num_threads
 from .functions import Beale, QuadraticBowl, Rosenbrock, Saddle, Surface, trajectory
+from .langevin import SGLD, posterior_predictions
 from .newton import Newton, cost_hessian, newton_step, numerical_hessian, parameters_to_vector, vector_to_parameters
 from .noise import add_gradient_noise, noise_variance
 from .optimizer import Optimizer
@@ -22,5 +23,6 @@ __all__ = [
     "PlateauDetector",
     "clip_grad_value", "clip_grad_norm", "grad_norm",
     "add_gradient_noise", "noise_variance",
+    "SGLD", "posterior_predictions",
     "Surface", "QuadraticBowl", "Rosenbrock", "Beale", "Saddle", "trajectory",
 ]
