@@ -219,7 +219,7 @@ class Trainer:
                 logs["time"] = time.perf_counter() - start
                 self._call("on_epoch_end", logs)
                 self.history.append(logs)
-                bar.set_description(f"epoch {self.epoch}")
+                bar.set_description(f"epoch {self.epoch}", refresh=False)  # drawn at the next update
                 bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("time", "lr")},
                                 refresh=False)
                 if self.stop_training:

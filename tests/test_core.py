@@ -285,6 +285,17 @@ def test_progress_bar_and_history_repr(capsys):
         history["acc"]
 
 
+def test_progress_bar_is_not_redrawn_every_epoch(capsys):
+    """Short epochs must not pay a redraw each (in JupyterLab a redraw is a widget message):
+    the bar is drawn at most every 0.25 s, and once more at the end with the last epoch."""
+    X, y = _linear_problem(n=10)
+    model = Dense(4, 2, rng=0)
+    fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), (X, y), epochs=300, batch_size=10)
+    err = capsys.readouterr().err
+    assert "epoch 300" in err.rsplit("\r", 1)[-1]
+    assert err.count("\r") < 15, err.count("\r")
+
+
 def test_history_plot_draws_curves():
     import matplotlib
 
