@@ -174,6 +174,10 @@ class GradientNoise(Callback):
 class PosteriorSamples(Callback):
     """A ``fit`` callback that keeps θ⁽ᵏ⁾ after every ``thin``-th step, once ``burn_in`` steps are done.
 
+    With θₜ the parameters after optimizer step t (t = 1, 2, …), it keeps
+
+        θ⁽ᵏ⁾ = θ_{burn_in + k·thin},    k = 1, 2, …
+
     The first steps of a sampler still carry the memory of where it started (the burn-in);
     consecutive samples are strongly correlated, so keeping every ``thin``-th one loses little.
     ``samples`` is an array ``(number kept, number of parameters)`` of flat parameter vectors
@@ -195,6 +199,7 @@ class PosteriorSamples(Callback):
 
     @property
     def samples(self) -> np.ndarray:
+        """The kept θ⁽¹⁾, θ⁽²⁾, … stacked: an array ``(number kept, number of parameters)``, float64."""
         if not self._kept:
             raise ValueError(f"PosteriorSamples: no sample kept yet ({self.steps} steps taken, burn_in="
                              f"{self.burn_in}). Train for more than burn_in + thin steps.")

@@ -1,6 +1,7 @@
 """SGLD: the update equation by hand, the stationary distribution on a Gaussian posterior, errors."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -153,6 +154,19 @@ def test_posterior_samples_and_predictions():
     assert model.training
     vector_to_parameters(keeper.samples[2], model.parameters())
     np.testing.assert_allclose(outputs[2], model(X_new), rtol=1e-6, atol=1e-6)
+
+
+def test_posterior_samples_keeps_steps_burn_in_plus_multiples_of_thin():
+    """θ⁽ᵏ⁾ = θ after step burn_in + k·thin: with burn_in = 3 and thin = 2, steps 5, 7 and 9 of 9."""
+    p = Parameter(np.zeros(2))
+    trainer = SimpleNamespace(params=[p])
+    keeper = PosteriorSamples(burn_in=3, thin=2)
+    for t in range(1, 10):
+        p.data[...] = t  # the parameters after step t
+        keeper.after_step(trainer)
+    np.testing.assert_array_equal(keeper.samples, [[5, 5], [7, 7], [9, 9]])
+    p.data[...] = -1
+    assert keeper.samples[0, 0] == 5  # kept as copies, not views of the live parameters
 
 
 # ----------------------------------------------------------------------------- errors
