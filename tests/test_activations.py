@@ -99,6 +99,23 @@ def test_softmax_rows_sum_to_one_and_ignore_constant_shifts():
     np.testing.assert_allclose(F.logsumexp(z), np.log(np.exp(z).sum(axis=1)))
 
 
+
+@pytest.mark.parametrize("shape, axis", [
+    ((300, 10), -1), ((300, 10), 1), ((4, 50, 7), -1),   # short rows: reduced across a transposed copy
+    ((300, 64), -1), ((10, 10), -1), ((300, 10), 0),     # long rows, few rows, another axis: as NumPy
+    ((300, 1), -1), ((0, 10), -1), ((12,), -1),
+])
+@pytest.mark.parametrize("ufunc", [np.maximum, np.add])
+def test_reduce_along_matches_numpy_keepdims(shape, axis, ufunc):
+    z = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    out = F.reduce_along(ufunc, z, axis)
+    want = ufunc.reduce(z, axis=axis, keepdims=True)
+    assert out.shape == want.shape and out.dtype == want.dtype
+    np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-6)  # sums: another order of additions
+    if ufunc is np.maximum:
+        np.testing.assert_array_equal(out, want)  # the maximum is exact whatever the order
+
+
 # --------------------------------------------------------------------------- modules
 def make_rrelu():
     layer = nn.RReLU(rng=0)

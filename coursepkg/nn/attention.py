@@ -62,9 +62,7 @@ class Attention(Module):
             raise ShapeError(f"{self!r}: queries, keys and values need the same batch size and keys and "
                              f"values the same length T_k; received shapes {q.shape}, {k.shape}, {v.shape}.")
         e = self._scores(q, k)
-        e -= e.max(axis=-1, keepdims=True)  # softmax over the keys, without overflow
-        alpha = np.exp(e)
-        alpha /= alpha.sum(axis=-1, keepdims=True)
+        alpha = F.softmax(e)  # over the keys
         self._alpha, self._v, self._single, self._shared = alpha, v, single, values is None
         context = alpha @ v
         self.weights = alpha[:, 0] if single else alpha

@@ -131,14 +131,35 @@ def hardtanh_prime(z, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray
 
 
 # ------------------------------------------------------------------------- softmax family
+#: a last axis at most this long is reduced across a transposed copy (see ``reduce_along``)
+SHORT_AXIS = 32
+
+
+def reduce_along(ufunc: np.ufunc, z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``ufunc.reduce(z, axis, keepdims=True)``, e.g. ``np.maximum`` gives ``maxⱼ zⱼ`` per row.
+
+    Same values (sums may differ in the last bits: the additions run in another order), but
+    faster for the short rows of a classifier's scores: NumPy reduces a contiguous last axis
+    one row at a time, about 70 ns a row whatever its length, so ``z.max(axis=1)`` of 10,000
+    rows of 10 scores takes 0.7 ms. For a last axis of at most ``SHORT_AXIS`` entries and at
+    least 64 rows we reduce a transposed copy across its rows instead, one vectorized loop per
+    column: 10x faster there, 4x at a batch of 128 rows.
+    """
+    k = z.shape[axis] if z.ndim else 0
+    if z.ndim and axis in (-1, z.ndim - 1) and 1 < k <= SHORT_AXIS and z.size >= 64 * k:
+        columns = np.ascontiguousarray(z.reshape(-1, k).T)   # (k, rows)
+        return ufunc.reduce(columns, axis=0).reshape(*z.shape[:-1], 1)
+    return ufunc.reduce(z, axis=axis, keepdims=True)
+
+
 def logsumexp(z, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``ln Σⱼ e^{zⱼ}`` along ``axis``, computed as ``m + ln Σⱼ e^{zⱼ − m}`` with ``m = maxⱼ zⱼ``.
 
     Subtracting the maximum makes every exponent ≤ 0, so nothing overflows even for z = 1000.
     """
     z = _f(z, "logsumexp")
-    m = np.max(z, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    m = reduce_along(np.maximum, z, axis)
+    out = m + np.log(reduce_along(np.add, np.exp(z - m), axis))
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -148,14 +169,15 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     Adding a constant to every ``zⱼ`` does not change it, so we subtract ``maxₖ zₖ`` first (no overflow).
     """
     z = _f(z, "softmax")
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z - reduce_along(np.maximum, z, axis))
+    e /= reduce_along(np.add, e, axis)
+    return e
 
 
 def softmax_backward(a, g, axis: int = -1) -> np.ndarray:
     """``∂C/∂z`` of ``a = softmax(z)`` from ``g = ∂C/∂a``: the Jacobian ``∂aⱼ/∂zᵢ = aⱼ (δᵢⱼ − aᵢ)``
     applied without forming it, ``∂C/∂z = a ⊙ (g − Σⱼ gⱼ aⱼ)`` (sums along ``axis``)."""
-    return a * (g - np.sum(g * a, axis=axis, keepdims=True))
+    return a * (g - reduce_along(np.add, g * a, axis))
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:

@@ -247,10 +247,11 @@ class CrossEntropyLoss(Loss):
 
     def _forward(self, z, y):
         self._labels, self._Y = self._labels_or_rows(y, z)
-        shifted = z - z.max(axis=1, keepdims=True)  # ln softmax(z) = shifted − ln Σⱼ e^shiftedⱼ
+        shifted = z - F.reduce_along(np.maximum, z)  # ln softmax(z) = shifted − ln Σⱼ e^shiftedⱼ
         e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
-        self._p, self._n = e / total, len(z)
+        total = F.reduce_along(np.add, e)
+        e /= total
+        self._p, self._n = e, len(z)
         if self._Y is None:  # integer labels: C = (1/n) Σₓ [ln Σⱼ e^shiftedⱼ − shifted_y]
             return float((np.log(total[:, 0]) - shifted[np.arange(self._n), self._labels]).sum()) / self._n
         return -float((self._Y * (shifted - np.log(total))).sum()) / self._n
