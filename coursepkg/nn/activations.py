@@ -313,7 +313,7 @@ class LogSoftmax(_AlongAxis):
         return F.log_softmax(x, self.axis)
 
     def _backward(self, g):
-        return g - np.exp(self._a) * np.sum(g, axis=self.axis, keepdims=True)
+        return g - np.exp(self._a) * F.reduce_along(np.add, g, self.axis)
 
 
 class StochasticBinary(_Activation):
